@@ -1,0 +1,37 @@
+// Package cmd holds runsc's subcommands: one file each, a small struct with
+// documented flag fields, SetFlags, and an Execute that checks arguments,
+// loads, makes one call into runsc/container and reports errors one way.
+package cmd
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/google/subcommands"
+	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/config"
+)
+
+// Errorf reports a failed command the one way runsc does: a single line on
+// stderr and, through the logger, a line in --log (JSON when
+// --log-format=json, which is what containerd's shim reads). It returns
+// ExitFailure so callers can `return Errorf(...)`.
+func Errorf(format string, args ...any) subcommands.ExitStatus {
+	msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", " ")
+	log.Errorf("%s", msg)
+	fmt.Fprintf(os.Stderr, "runsc: %s\n", msg)
+	return subcommands.ExitFailure
+}
+
+// usageError reports wrong arguments together with the command's usage.
+func usageError(f interface{ Usage() string }, format string, args ...any) subcommands.ExitStatus {
+	Errorf(format, args...)
+	fmt.Fprint(os.Stderr, f.Usage())
+	return subcommands.ExitUsageError
+}
+
+// confFrom extracts the global config that main passes to every command.
+func confFrom(args []any) *config.Config {
+	return args[0].(*config.Config)
+}

@@ -1,0 +1,148 @@
+// Binary runsc is an OCI container runtime, a drop-in for runc, that runs
+// each container inside a least-privilege sandbox.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/google/subcommands"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/cmd"
+	"runsc.dev/runsc/runsc/config"
+	"runsc.dev/runsc/runsc/version"
+)
+
+const (
+	ociGroup      = "OCI"
+	userGroup     = "user"
+	internalGroup = "internal"
+)
+
+// commands returns every subcommand with its help group. Internal commands
+// run inside the sandbox and are hidden from `runsc help`.
+func commands() map[string][]subcommands.Command {
+	return map[string][]subcommands.Command{
+		ociGroup:      ociCommands(),
+		userGroup:     {new(cmd.Spec)},
+		internalGroup: internalCommands(),
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the exit, so tests can drive it.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("runsc", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var conf config.Config
+	conf.RegisterFlags(fs)
+	showVersion := fs.Bool("version", false, "show version and exit.")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "runsc version %s\ncommit: %s\nspec: %s\n", version.Version, version.Commit, specs.Version)
+		return 0
+	}
+
+	cdr := subcommands.NewCommander(fs, "runsc")
+	cdr.Output, cdr.Error = stdout, stderr
+	hidden := map[string]bool{}
+	for group, cmds := range commands() {
+		for _, c := range cmds {
+			cdr.Register(c, group)
+			if group == internalGroup {
+				hidden[c.Name()] = true
+			}
+		}
+	}
+	cdr.Register(cdr.HelpCommand(), "")
+	cdr.Register(cdr.FlagsCommand(), "")
+	explainGroup := cdr.ExplainGroup
+	cdr.ExplainGroup = func(w io.Writer, g *subcommands.CommandGroup) {
+		if g.Name() != internalGroup {
+			explainGroup(w, g)
+		}
+	}
+
+	if err := conf.Validate(); err != nil {
+		fmt.Fprintf(stderr, "runsc: %v\n", err)
+		return 1
+	}
+	name := fs.Arg(0)
+	closeLogs, err := setupLogging(&conf, name, hidden[name], stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "runsc: %v\n", err)
+		return 1
+	}
+	defer closeLogs()
+	log.Debugf("runsc %s (commit %s), args: %q", version.Version, version.Commit, os.Args)
+	return int(cdr.Execute(context.Background(), &conf))
+}
+
+// stderrBelow sends messages below Error to stderr: errors reach stderr
+// through cmd.Errorf, exactly once.
+type stderrBelow struct{ e log.Emitter }
+
+func (s stderrBelow) Emit(level log.Level, t time.Time, msg string) {
+	if level < log.Error {
+		s.e.Emit(level, t, msg)
+	}
+}
+
+// setupLogging points the logger at --log (appended, in --log-format), the
+// --debug-log file, and stderr. Internal commands never write to stderr: it
+// is the container's.
+func setupLogging(conf *config.Config, command string, internal bool, stderr io.Writer) (func(), error) {
+	var emitters log.MultiEmitter
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	format := func(w io.Writer, f string) log.Emitter {
+		w = &log.Writer{W: w}
+		if f == "json" {
+			return log.JSONEmitter{W: w}
+		}
+		return log.TextEmitter{W: w}
+	}
+	if conf.LogFilename != "" {
+		f, err := log.OpenLogFile(conf.LogFilename)
+		if err != nil {
+			return closeAll, err
+		}
+		files = append(files, f)
+		emitters = append(emitters, format(f, conf.LogFormat))
+	} else if !internal {
+		emitters = append(emitters, stderrBelow{format(stderr, "text")})
+	}
+	if conf.DebugLog != "" {
+		f, err := log.OpenLogFile(log.DebugLogPath(conf.DebugLog, command, time.Now()))
+		if err != nil {
+			closeAll()
+			return func() {}, err
+		}
+		files = append(files, f)
+		emitters = append(emitters, format(f, "text"))
+	}
+	log.SetEmitter(emitters)
+	switch {
+	case conf.Debug:
+		log.SetLevel(log.Debug)
+	case conf.LogFilename == "" && !internal:
+		log.SetLevel(log.Warning)
+	default:
+		log.SetLevel(log.Info)
+	}
+	return closeAll, nil
+}
