@@ -2,14 +2,18 @@ package main
 
 import (
 	"github.com/google/subcommands"
+	"runsc.dev/runsc/runsc/cmd"
 )
 
 // ociCommands are the runc-compatible commands.
 func ociCommands() []subcommands.Command {
-	return nil
+	return []subcommands.Command{
+		new(cmd.Create), new(cmd.Start), new(cmd.Run), new(cmd.State),
+		new(cmd.Kill), new(cmd.Wait), new(cmd.Delete), new(cmd.List),
+	}
 }
 
 // internalCommands run inside the sandbox.
 func internalCommands() []subcommands.Command {
-	return nil
+	return []subcommands.Command{new(cmd.Boot), new(cmd.Gofer), new(cmd.Init)}
 }

@@ -78,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	name := fs.Arg(0)
+	cmd.ErrorsToStderr = !hidden[name]
 	closeLogs, err := setupLogging(&conf, name, hidden[name], stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "runsc: %v\n", err)
@@ -128,12 +129,16 @@ func setupLogging(conf *config.Config, command string, internal bool, stderr io.
 	}
 	if conf.DebugLog != "" {
 		f, err := log.OpenLogFile(log.DebugLogPath(conf.DebugLog, command, time.Now()))
-		if err != nil {
+		switch {
+		case err == nil:
+			files = append(files, f)
+			emitters = append(emitters, format(f, "text"))
+		case !internal:
 			closeAll()
 			return func() {}, err
 		}
-		files = append(files, f)
-		emitters = append(emitters, format(f, "text"))
+		// An internal command inside the sandbox's chroot cannot open
+		// host paths; it gets its log file from its parent instead.
 	}
 	log.SetEmitter(emitters)
 	switch {

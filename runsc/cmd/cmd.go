@@ -13,6 +13,10 @@ import (
 	"runsc.dev/runsc/runsc/config"
 )
 
+// ErrorsToStderr is cleared for internal commands, whose stderr is the
+// container's: they report through their parent and the debug log only.
+var ErrorsToStderr = true
+
 // Errorf reports a failed command the one way runsc does: a single line on
 // stderr and, through the logger, a line in --log (JSON when
 // --log-format=json, which is what containerd's shim reads). It returns
@@ -20,7 +24,9 @@ import (
 func Errorf(format string, args ...any) subcommands.ExitStatus {
 	msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", " ")
 	log.Errorf("%s", msg)
-	fmt.Fprintf(os.Stderr, "runsc: %s\n", msg)
+	if ErrorsToStderr {
+		fmt.Fprintf(os.Stderr, "runsc: %s\n", msg)
+	}
 	return subcommands.ExitFailure
 }
 

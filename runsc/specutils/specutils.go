@@ -48,13 +48,11 @@ func ReadSpec(bundle string) (*specs.Spec, error) {
 }
 
 // ReadSpecFromFile decodes an already normalised and validated spec from f,
-// seeking to its start first: the sandbox re-reads the same fd after it
-// re-executes itself.
+// always from offset 0: the sandbox re-reads the same fd after it
+// re-executes itself, and the gofer and init read their own copies of it,
+// so reads are positional (pread) and never race on a shared offset.
 func ReadSpecFromFile(f *os.File) (*specs.Spec, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("seeking spec file: %w", err)
-	}
-	return decode(f)
+	return decode(io.NewSectionReader(f, 0, MaxConfigSize+1))
 }
 
 func decode(r io.Reader) (*specs.Spec, error) {

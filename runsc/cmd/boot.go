@@ -1,0 +1,207 @@
+package cmd
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/google/subcommands"
+	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/boot"
+	"runsc.dev/runsc/runsc/config"
+	"runsc.dev/runsc/runsc/control"
+	"runsc.dev/runsc/runsc/specutils"
+)
+
+// Boot is the sandbox process (runsc-sandbox). Internal: started by create.
+type Boot struct {
+	// bundle is the container's bundle directory.
+	bundle string
+	// setupRoot makes the sandbox spawn the gofer, build its minimal
+	// chroot and drop to nobody, then re-execute itself without it.
+	setupRoot bool
+}
+
+// Name implements subcommands.Command.
+func (*Boot) Name() string { return "boot" }
+
+// Synopsis implements subcommands.Command.
+func (*Boot) Synopsis() string { return "internal: run the sandbox of a container" }
+
+// Usage implements subcommands.Command.
+func (*Boot) Usage() string { return "boot [--setup-root] --bundle <dir> <container id>\n" }
+
+// SetFlags implements subcommands.Command.
+func (b *Boot) SetFlags(f *flag.FlagSet) {
+	f.StringVar(&b.bundle, "bundle", "", "bundle directory.")
+	f.BoolVar(&b.setupRoot, "setup-root", false, "spawn the gofer, build the minimal chroot, drop to nobody and re-exec.")
+}
+
+// bootFD is where the sandbox's one control socket arrives.
+const bootFD = 3
+
+// Execute implements subcommands.Command.
+func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommands.ExitStatus {
+	conf := confFrom(args)
+	if f.NArg() != 1 {
+		return usageError(b, "boot needs exactly one container id")
+	}
+	// Every step below runs on this one thread: the gofer's pdeathsig is
+	// tied to the thread that spawned it, which is also the one that
+	// re-executes the sandbox.
+	runtime.LockOSThread()
+	conn, err := control.FileConn(os.NewFile(bootFD, "boot"))
+	if err != nil {
+		return Errorf("sandbox: %v", err)
+	}
+	msg, err := conn.Recv()
+	if err != nil {
+		return Errorf("sandbox: reading boot message: %v", err)
+	}
+	if b.setupRoot || conf.TestOnlySkipChroot {
+		err = b.setUp(conf, f.Arg(0), conn, msg)
+		// Reached only on failure (or with the test-only flag).
+		if err != nil {
+			conn.Send(&control.Message{Type: control.Error, Err: err.Error()})
+			return Errorf("sandbox: %v", err)
+		}
+		return subcommands.ExitSuccess
+	}
+	return b.serve(conf, conn, msg)
+}
+
+// setUp is the sandbox's privileged phase.
+func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *control.Message) error {
+	if len(msg.Files) <= boot.BootStderr {
+		return fmt.Errorf("boot message has %d files", len(msg.Files))
+	}
+	spec, err := specutils.ReadSpecFromFile(msg.Files[boot.BootSpec])
+	if err != nil {
+		return err
+	}
+	// The exit-status file is opened now, as root: the sandbox writes the
+	// container's status into it once it has become nobody.
+	exitFile, err := os.OpenFile(filepath.Join(conf.RootDir, id, "exit-status"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening exit status file: %w", err)
+	}
+	exe, err := selfPath()
+	if err != nil {
+		return err
+	}
+	// The re-executed sandbox cannot open paths on the host: it gets its
+	// debug log already open, opened now, before the chroot covers /tmp.
+	var debugLog *os.File
+	if conf.DebugLog != "" {
+		if debugLog, err = log.OpenLogFile(log.DebugLogPath(conf.DebugLog, "sandbox", time.Now())); err != nil {
+			return err
+		}
+	}
+	// Nothing we mount may propagate back to the host.
+	if !conf.TestOnlySkipChroot {
+		if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("making / a slave mount: %w", err)
+		}
+	}
+	// The gofer is spawned before the chroot exists: its mount namespace is
+	// a copy of ours, and must still see the rootfs.
+	gofer, goferConn, err := boot.StartGofer(conf, exe, spec, msg)
+	if err != nil {
+		return err
+	}
+	chroot := os.TempDir()
+	if !conf.TestOnlySkipChroot {
+		if err := prepareChroot(chroot, exe); err != nil {
+			return err
+		}
+	}
+	// Only the container holds its stdio from now on.
+	for _, f := range msg.Files[boot.BootStdin:] {
+		f.Close()
+	}
+	handoff := &control.Message{Type: control.Boot, GoferPID: gofer.Process.Pid}
+	handoff.Files = make([]*os.File, boot.HandoffExitFile+1)
+	if handoff.Files[boot.HandoffCreate], err = create.File(); err != nil {
+		return err
+	}
+	handoff.Files[boot.HandoffListener] = msg.Files[boot.BootListener]
+	handoff.Files[boot.HandoffGofer], err = goferConn.File()
+	goferConn.Close()
+	if err != nil {
+		return err
+	}
+	handoff.Files[boot.HandoffSpec] = msg.Files[boot.BootSpec]
+	handoff.Files[boot.HandoffExitFile] = exitFile
+	if debugLog != nil {
+		handoff.Files = append(handoff.Files, debugLog)
+	}
+	if conf.TestOnlySkipChroot {
+		b.serveHandoff(conf, handoff)
+		return nil
+	}
+	if err := pivotIntoChroot(chroot); err != nil {
+		return err
+	}
+	// The handed-off files travel to the re-executed sandbox as one
+	// message queued on a socket that becomes its fd 3.
+	self, peer, err := control.Pair()
+	if err != nil {
+		return err
+	}
+	if err := self.Send(handoff); err != nil {
+		return err
+	}
+	if err := unix.Dup3(int(peer.Fd()), bootFD, 0); err != nil {
+		return fmt.Errorf("dup boot socket: %w", err)
+	}
+	var reexec []string
+	for _, a := range os.Args[1:] {
+		if a != "--setup-root" && a != "-setup-root" {
+			reexec = append(reexec, a)
+		}
+	}
+	return callSelfAsNobody(reexec)
+}
+
+// serve is the sandbox's unprivileged phase, after the re-exec.
+func (b *Boot) serve(conf *config.Config, conn *control.Conn, handoff *control.Message) subcommands.ExitStatus {
+	conn.Close()
+	if handoff.Type != control.Boot {
+		return Errorf("sandbox: unexpected %q handoff", handoff.Type)
+	}
+	b.serveHandoff(conf, handoff)
+	return subcommands.ExitSuccess // Not reached.
+}
+
+func (b *Boot) serveHandoff(conf *config.Config, handoff *control.Message) {
+	if len(handoff.Files) <= boot.HandoffExitFile {
+		Errorf("sandbox: handoff has %d files", len(handoff.Files))
+		os.Exit(1)
+	}
+	if len(handoff.Files) > boot.HandoffDebugLog {
+		log.SetEmitter(log.TextEmitter{W: &log.Writer{W: handoff.Files[boot.HandoffDebugLog]}})
+	}
+	create, err := control.FileConn(handoff.Files[boot.HandoffCreate])
+	if err != nil {
+		Errorf("sandbox: %v", err)
+		os.Exit(1)
+	}
+	srv, err := boot.NewServer(handoff, 0)
+	if err != nil {
+		create.Send(&control.Message{Type: control.Error, Err: err.Error()})
+		Errorf("sandbox: %v", err)
+		os.Exit(1)
+	}
+	if err := srv.WaitReady(create); err != nil {
+		log.Warningf("sandbox: %v", err)
+		os.Exit(1)
+	}
+	status := srv.Serve()
+	log.Debugf("container exited with status %d", status)
+	os.Exit(status)
+}

@@ -1,0 +1,264 @@
+// Package container is the lifecycle of one container: create, start,
+// signal, wait and destroy, over a state store under --root (one directory
+// per container, a flock around every load-modify-save, state written
+// atomically, PIDs kept with their start times).
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/sandbox"
+	"runsc.dev/runsc/runsc/specutils"
+)
+
+// Status is a container's OCI status.
+type Status string
+
+// OCI statuses (runtime.md "State").
+const (
+	Creating Status = "creating"
+	Created  Status = "created"
+	Running  Status = "running"
+	Paused   Status = "paused"
+	Stopped  Status = "stopped"
+)
+
+// Container is one container's persistent state.
+type Container struct {
+	// ID is the container id.
+	ID string `json:"id"`
+	// Bundle is the absolute bundle path.
+	Bundle string `json:"bundle"`
+	// Spec is the normalised spec the container was created from.
+	Spec *specs.Spec `json:"spec"`
+	// Created is when create began.
+	Created time.Time `json:"created"`
+	// Owner is the uid that created the container.
+	Owner int `json:"owner"`
+	// Sandbox is the pid-file process (runsc-sandbox).
+	Sandbox specutils.Proc `json:"sandbox"`
+	// Gofer is the container's agent (runsc-gofer).
+	Gofer specutils.Proc `json:"gofer"`
+	// Init is the container's init: runsc init until start, then the
+	// user's process.
+	Init specutils.Proc `json:"init"`
+	// Started is set once start has made init execve the user's process.
+	Started bool `json:"started"`
+
+	// Status is recomputed on every load, never trusted from disk.
+	Status Status `json:"-"`
+
+	dir        string
+	broken     string           // why the state could not be read, if it could not
+	sandboxCmd *sandbox.Sandbox // set in the process that started the sandbox
+}
+
+// Load reads container id's state under root and recomputes its status.
+func Load(root, id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := stateDir(root, id)
+	l, err := takeLock(dir, false, false)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading container %q: %w", id, err)
+	}
+	defer l.release()
+	return loadLocked(dir, id)
+}
+
+func loadLocked(dir, id string) (*Container, error) {
+	c, err := loadState(dir)
+	if err != nil {
+		return nil, fmt.Errorf("loading container %q: %w", id, err)
+	}
+	if c.broken != "" || c.ID != id {
+		// A create killed before it wrote state, or a hostile/corrupt
+		// file: report stopped and let delete clean up. No PID from such
+		// a file is ever signalled.
+		if c.broken == "" {
+			c.broken = "state file names another container"
+		}
+		log.Warningf("container %q: %s", id, c.broken)
+		*c = Container{ID: id, dir: dir, broken: c.broken}
+	}
+	c.refreshStatus()
+	return c, nil
+}
+
+// refreshStatus recomputes Status from the kernel's view of the PIDs.
+func (c *Container) refreshStatus() {
+	switch {
+	case c.broken != "" || !c.Init.Alive():
+		c.Status = Stopped
+	case !c.Started:
+		c.Status = Created
+	case c.frozen():
+		c.Status = Paused
+	default:
+		c.Status = Running
+	}
+}
+
+// frozen reports whether the container's cgroup is frozen (pause).
+func (c *Container) frozen() bool {
+	return false
+}
+
+// List returns the ids of all containers under root.
+func List(root string) ([]string, error) {
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && ValidateID(e.Name()) == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}
+
+// State returns the OCI state of the container (runtime.md "State").
+func (c *Container) State() specs.State {
+	s := specs.State{
+		Version: specs.Version,
+		ID:      c.ID,
+		Status:  specs.ContainerState(c.Status),
+		Bundle:  c.Bundle,
+	}
+	if c.Spec != nil {
+		s.Annotations = c.Spec.Annotations
+	}
+	// The OCI state's pid is the container process on the host; once it is
+	// gone there is none.
+	if c.Status != Stopped {
+		s.Pid = c.Init.PID
+	}
+	return s
+}
+
+// Signal sends sig to the container's init or, with all, to every process
+// of the container. The kernel is asked directly, after checking each PID's
+// start time.
+func (c *Container) Signal(sig unix.Signal, all bool) error {
+	if c.Status == Stopped {
+		return fmt.Errorf("signalling container %q: %w", c.ID, ErrNotRunning)
+	}
+	if !all {
+		if err := c.Init.Signal(sig); err != nil {
+			if errors.Is(err, unix.ESRCH) {
+				return fmt.Errorf("signalling container %q: %w", c.ID, ErrNotRunning)
+			}
+			return fmt.Errorf("signalling container %q: %w", c.ID, err)
+		}
+		return nil
+	}
+	pids, err := c.Processes()
+	if err != nil {
+		return err
+	}
+	for _, p := range pids {
+		if err := p.Signal(sig); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("signalling pid %d of container %q: %w", p.PID, c.ID, err)
+		}
+	}
+	return nil
+}
+
+// Processes returns the host processes of the container: those sharing the
+// init's PID namespace when the container has its own, else just init.
+func (c *Container) Processes() ([]specutils.Proc, error) {
+	if !c.Init.Exists() {
+		return nil, nil
+	}
+	if _, ok := specutils.HasNamespace(c.Spec, specs.PIDNamespace); !ok || c.Spec == nil {
+		return []specutils.Proc{c.Init}, nil
+	}
+	return specutils.ProcsInPIDNamespaceOf(c.Init.PID)
+}
+
+// waitGone waits up to d for every given process to disappear.
+func waitGone(d time.Duration, procs ...specutils.Proc) bool {
+	deadline := time.Now().Add(d)
+	for {
+		alive := false
+		for _, p := range procs {
+			if p.Alive() {
+				alive = true
+			}
+		}
+		if !alive {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// Destroy stops the container if force is set (refusing a running one
+// otherwise) and removes every trace of it: processes, state directory.
+// It is idempotent.
+func (c *Container) Destroy(force bool) error {
+	l, err := takeLock(c.dir, true, false)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // Already destroyed.
+	}
+	if err != nil {
+		return fmt.Errorf("deleting container %q: %w", c.ID, err)
+	}
+	defer l.release()
+	cur, err := loadLocked(c.dir, c.ID)
+	if err != nil {
+		return err
+	}
+	if (cur.Status == Running || cur.Status == Paused) && !force {
+		return fmt.Errorf("cannot delete container %q that is %s: stop it first or use --force", c.ID, cur.Status)
+	}
+	if err := cur.killAll(); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(c.dir); err != nil {
+		return fmt.Errorf("removing state of container %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// killAll SIGKILLs the container's processes and the runsc processes
+// serving it, and waits for them to be gone.
+func (c *Container) killAll() error {
+	procs, _ := c.Processes()
+	procs = append(procs, c.Init, c.Gofer, c.Sandbox)
+	for _, p := range procs {
+		p.Signal(unix.SIGKILL)
+	}
+	if !waitGone(5*time.Second, procs...) {
+		return fmt.Errorf("container %q: processes did not exit after SIGKILL", c.ID)
+	}
+	return nil
+}
+
+// socketPath is the sandbox's control socket.
+func (c *Container) socketPath() string { return filepath.Join(c.dir, socketFile) }
+
+// describe is a short form for logs.
+func (c *Container) describe() string {
+	return fmt.Sprintf("%s (sandbox %d, init %d, %s)", c.ID, c.Sandbox.PID, c.Init.PID, strings.ToLower(string(c.Status)))
+}

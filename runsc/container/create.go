@@ -1,0 +1,317 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/config"
+	"runsc.dev/runsc/runsc/control"
+	"runsc.dev/runsc/runsc/sandbox"
+	"runsc.dev/runsc/runsc/specutils"
+)
+
+// CreateArgs are the inputs of Create.
+type CreateArgs struct {
+	// ID is the new container's id.
+	ID string
+	// Bundle is the bundle directory; Spec was read from it.
+	Bundle string
+	Spec   *specs.Spec
+	// PidFile, if set, receives the sandbox's PID, written last.
+	PidFile string
+	// ConsoleSocket is the unix socket that receives the pty master when
+	// process.terminal is set.
+	ConsoleSocket string
+	// Attached is set by `run` in the foreground: with a terminal and no
+	// console socket, the container uses the caller's own stdio.
+	Attached bool
+}
+
+// cleanup runs rollback steps in reverse order unless released.
+type cleanup struct{ fns []func() }
+
+func (c *cleanup) add(f func()) { c.fns = append(c.fns, f) }
+func (c *cleanup) release()     { c.fns = nil }
+func (c *cleanup) run() {
+	for i := len(c.fns) - 1; i >= 0; i-- {
+		c.fns[i]()
+	}
+}
+
+// Create creates the container: state directory, sandbox, gofer, and an
+// init waiting for start. On any failure everything made so far is undone.
+func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
+	if err := ValidateID(args.ID); err != nil {
+		return nil, err
+	}
+	var cu cleanup
+	defer func() {
+		if retErr != nil {
+			cu.run()
+		}
+	}()
+	if err := os.MkdirAll(conf.RootDir, 0o711); err != nil {
+		return nil, fmt.Errorf("creating root directory: %w", err)
+	}
+	dir := stateDir(conf.RootDir, args.ID)
+	// mkdir is the uniqueness check: of two creates of one id, one fails
+	// here.
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container with id %q %w", args.ID, ErrExist)
+		}
+		return nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	cu.add(func() { os.RemoveAll(dir) })
+	l, err := takeLock(dir, true, true)
+	if err != nil {
+		return nil, err
+	}
+	defer l.release()
+
+	c := &Container{
+		ID:      args.ID,
+		Bundle:  args.Bundle,
+		Spec:    args.Spec,
+		Created: time.Now(),
+		Owner:   os.Getuid(),
+		dir:     dir,
+	}
+	boot, err := c.bootMessage(args)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, f := range boot.Files {
+			f.Close()
+		}
+	}()
+
+	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Boot: boot})
+	if err != nil {
+		return nil, err
+	}
+	defer sb.Conn.Close()
+	cu.add(func() {
+		sb.Cmd.Process.Kill()
+		sb.Cmd.Wait()
+	})
+	c.Sandbox = sb.Proc
+	// Saved before waiting, so a create killed from here on leaves PIDs
+	// that delete can find.
+	if err := c.save(); err != nil {
+		return nil, err
+	}
+
+	ready, err := sb.Conn.Recv()
+	if err != nil {
+		return nil, fmt.Errorf("waiting for sandbox: %w", sandboxExitError(sb, err))
+	}
+	if ready.Type == control.Error {
+		return nil, fmt.Errorf("creating container: %s", ready.Err)
+	}
+	if ready.Type != control.Ready {
+		return nil, fmt.Errorf("creating container: unexpected %q from sandbox", ready.Type)
+	}
+	if c.Init, err = specutils.NewProc(ready.PID); err != nil {
+		return nil, err
+	}
+	if c.Gofer, err = specutils.NewProc(ready.GoferPID); err != nil {
+		return nil, err
+	}
+	if err := c.save(); err != nil {
+		return nil, err
+	}
+	// The pid file is written last: containerd treats it as create done.
+	if args.PidFile != "" {
+		if err := writeFileAtomic(args.PidFile, []byte(strconv.Itoa(c.Sandbox.PID)), 0o644); err != nil {
+			return nil, fmt.Errorf("writing pid file: %w", err)
+		}
+	}
+	c.Status = Created
+	c.sandboxCmd = sb
+	cu.release()
+	log.Debugf("created container %s", c.describe())
+	return c, nil
+}
+
+// sandboxExitError explains a sandbox that went away during create.
+func sandboxExitError(sb *sandbox.Sandbox, err error) error {
+	if state, werr := sb.Cmd.Process.Wait(); werr == nil {
+		return fmt.Errorf("sandbox exited (%v) before the container was created", state)
+	}
+	return err
+}
+
+// bootMessage assembles the sandbox's boot message: the spec as a sealed
+// memfd, the control listener, stdio and the console socket.
+func (c *Container) bootMessage(args CreateArgs) (_ *control.Message, retErr error) {
+	m := &control.Message{Type: control.Boot, ID: c.ID}
+	defer func() {
+		if retErr != nil {
+			for _, f := range m.Files {
+				f.Close()
+			}
+		}
+	}()
+	specFile, err := specMemfd(args.Spec)
+	if err != nil {
+		return nil, err
+	}
+	m.Files = append(m.Files, specFile)
+	l, err := control.Listen(c.socketPath())
+	if err != nil {
+		return nil, err
+	}
+	lf, err := l.File()
+	l.Close()
+	if err != nil {
+		return nil, fmt.Errorf("control listener: %w", err)
+	}
+	m.Files = append(m.Files, lf)
+	for _, f := range []*os.File{os.Stdin, os.Stdout, os.Stderr} {
+		m.Files = append(m.Files, dupFile(f))
+	}
+	if args.Spec.Process.Terminal {
+		switch {
+		case args.ConsoleSocket != "":
+			conn, err := dialConsole(args.ConsoleSocket)
+			if err != nil {
+				return nil, err
+			}
+			m.Files = append(m.Files, conn)
+			m.Terminal = true
+		case !args.Attached:
+			return nil, fmt.Errorf("process.terminal is set but no --console-socket was given: cannot allocate a tty for a detached container")
+		}
+	}
+	return m, nil
+}
+
+// dupFile duplicates f so the boot message owns its own copy.
+func dupFile(f *os.File) *os.File {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		null, _ := os.Open(os.DevNull)
+		return null
+	}
+	return os.NewFile(uintptr(fd), f.Name())
+}
+
+// dialConsole connects to the console socket; it must be a unix socket.
+func dialConsole(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	if fi.Mode()&os.ModeSocket == 0 {
+		return nil, fmt.Errorf("console socket %q is not a unix socket", path)
+	}
+	conn, err := control.Dial(path)
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	defer conn.Close()
+	return conn.File()
+}
+
+// specMemfd writes the normalised spec into a sealed memfd: every runsc
+// process of the container reads the same bytes, and none can change them.
+func specMemfd(spec *specs.Spec) (*os.File, error) {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding spec: %w", err)
+	}
+	fd, err := unix.MemfdCreate("runsc-spec", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("creating spec memfd: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "spec")
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing spec memfd: %w", err)
+	}
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sealing spec memfd: %w", err)
+	}
+	return f, nil
+}
+
+// Start makes a created container's init execve the user's process.
+func Start(root, id string) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	dir := stateDir(root, id)
+	l, err := takeLock(dir, true, false)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("container %q %w", id, ErrNotExist)
+	}
+	if err != nil {
+		return err
+	}
+	defer l.release()
+	c, err := loadLocked(dir, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != Created {
+		return fmt.Errorf("cannot start container %q: it is %s, not created", id, c.Status)
+	}
+	conn, err := control.Dial(c.socketPath())
+	if err != nil {
+		return fmt.Errorf("starting container %q: %w", id, err)
+	}
+	defer conn.Close()
+	if _, err := conn.Call(&control.Message{Type: control.Start}); err != nil {
+		return fmt.Errorf("starting container %q: %w", id, err)
+	}
+	c.Started = true
+	return c.save()
+}
+
+// Wait waits for the container to exit and returns its status: the exit
+// code, or 128+N after signal N.
+func (c *Container) Wait() (int, error) {
+	if c.sandboxCmd != nil {
+		// The caller started the sandbox: it is our child, and its exit
+		// status is the container's.
+		state, err := c.sandboxCmd.Cmd.Process.Wait()
+		if err != nil {
+			return 0, fmt.Errorf("waiting for container %q: %w", c.ID, err)
+		}
+		return exitStatus(state), nil
+	}
+	if c.Status != Stopped {
+		if conn, err := control.Dial(c.socketPath()); err == nil {
+			defer conn.Close()
+			resp, err := conn.Call(&control.Message{Type: control.Wait})
+			if err == nil {
+				return resp.Status, nil
+			}
+		}
+		// The sandbox went away while we asked: it has recorded the status.
+		waitGone(5*time.Second, c.Sandbox)
+	}
+	if st, ok := readExitStatus(c.dir); ok {
+		return st, nil
+	}
+	return 0, fmt.Errorf("waiting for container %q: its exit status is unknown", c.ID)
+}
+
+// exitStatus maps a wait status to a shell-style code.
+func exitStatus(state *os.ProcessState) int {
+	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return state.ExitCode()
+}

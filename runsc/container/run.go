@@ -1,0 +1,47 @@
+package container
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/config"
+)
+
+// Run creates and starts a container, then (unless detach) waits for it,
+// forwarding the signals that arrive on sigs to its init, deletes it and
+// returns its exit status.
+func Run(conf *config.Config, args CreateArgs, detach bool, sigs <-chan os.Signal) (int, error) {
+	c, err := Create(conf, args)
+	if err != nil {
+		return 0, err
+	}
+	if err := Start(conf.RootDir, args.ID); err != nil {
+		c.Destroy(true)
+		return 0, err
+	}
+	if detach {
+		return 0, nil
+	}
+	c.Started, c.Status = true, Running
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if err := c.Init.Signal(s.(unix.Signal)); err != nil {
+					log.Debugf("forwarding %v: %v", s, err)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	status, err := c.Wait()
+	if derr := c.Destroy(true); derr != nil && err == nil {
+		err = fmt.Errorf("cleaning up: %w", derr)
+	}
+	return status, err
+}

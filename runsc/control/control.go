@@ -1,0 +1,329 @@
+// Package control is runsc's one request/response protocol. Every runsc
+// socket carries it: `runsc create` and the sandbox (the boot handshake),
+// runsc commands and the sandbox's control socket, the sandbox and the
+// gofer, the gofer and the container's init.
+//
+// A Message is one JSON object preceded by its length (4 bytes, big
+// endian), sent with a single sendmsg so that file descriptors ride with it
+// as SCM_RIGHTS. Stream sockets are used so that large exec requests (argv
+// and env near ARG_MAX) are not bounded by a datagram size.
+package control
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync/atomic"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Type says what a Message is.
+type Type string
+
+// Message types. Requests flow from runsc commands towards the container's
+// init; each is answered by Ack (with any result fields set) or Error.
+const (
+	// Boot carries a process's startup state: create -> sandbox (files:
+	// spec, control listener, stdin, stdout, stderr[, console socket]),
+	// sandbox -> gofer and gofer -> init (spec, stdio, console), and the
+	// sandbox to itself across its re-exec.
+	Boot Type = "boot"
+	// Ready: init -> gofer -> sandbox -> create. The container is created;
+	// InitPID (host PID) and GoferPID are set.
+	Ready Type = "ready"
+	// Start asks init to execve the container's process.
+	Start Type = "start"
+	// Exec asks the gofer to start Process inside the container; Files
+	// carry its stdio (and console socket). The Ack has PID.
+	Exec Type = "exec"
+	// Wait asks for the exit status of the container (PID 0) or of an
+	// exec'd process (PID set); the Ack has Status.
+	Wait Type = "wait"
+	// Exited: gofer -> sandbox. A process the gofer started has exited.
+	Exited Type = "exited"
+	// Ack is a successful reply.
+	Ack Type = "ack"
+	// Error is a failed reply; Err holds the message.
+	Error Type = "error"
+)
+
+// Message is the one struct of the protocol.
+type Message struct {
+	Type Type `json:"type"`
+	// Err is set on Error.
+	Err string `json:"err,omitempty"`
+	// PID is a host PID (Ready's init, Exec's result, Wait's target).
+	PID int `json:"pid,omitempty"`
+	// GoferPID is set on Ready.
+	GoferPID int `json:"goferPid,omitempty"`
+	// Status is a wait status: the exit code, or 128+N for signal N.
+	Status int `json:"status,omitempty"`
+	// ID is the container id (boot messages).
+	ID string `json:"id,omitempty"`
+	// Terminal is set on a boot message whose last file is the console
+	// socket.
+	Terminal bool `json:"terminal,omitempty"`
+	// Process is the process to run for Exec.
+	Process *specs.Process `json:"process,omitempty"`
+	// Files are passed as SCM_RIGHTS; FileNames says what each is.
+	Files     []*os.File `json:"-"`
+	FileNames []string   `json:"files,omitempty"`
+}
+
+// MaxMessageSize bounds one message (an exec's argv and env near ARG_MAX fit).
+const MaxMessageSize = 16 << 20
+
+// maxFiles bounds the fds accepted with one message.
+const maxFiles = 16
+
+// ErrTooLarge is returned for a message over MaxMessageSize.
+var ErrTooLarge = errors.New("control message too large")
+
+// Conn is one end of a control socket: a blocking unix stream socket used
+// through raw syscalls. (runsc does not link package net: it would pull in
+// cgo's resolver and make the binary dynamic, and the sandbox's chroot has
+// no libc.)
+type Conn struct {
+	fd     int
+	closed atomic.Bool
+}
+
+// NewConn wraps a connected unix stream socket fd; the Conn owns it.
+func NewConn(fd int) *Conn { return &Conn{fd: fd} }
+
+// FileConn wraps a socket inherited as f; f is closed.
+func FileConn(f *os.File) (*Conn, error) {
+	defer f.Close()
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if t, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || t != unix.SOCK_STREAM {
+		unix.Close(fd)
+		return nil, fmt.Errorf("control socket fd %d is not a stream socket", f.Fd())
+	}
+	return NewConn(fd), nil
+}
+
+// Pair returns a connected pair: a Conn for this process and a file for a
+// child (close-on-exec is cleared by os/exec when passed in ExtraFiles).
+func Pair() (*Conn, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating socket pair: %w", err)
+	}
+	return NewConn(fds[0]), os.NewFile(uintptr(fds[1]), "control-peer"), nil
+}
+
+// Close closes this fd of the socket. Other dups of it (in children, or
+// from File) stay connected.
+func (c *Conn) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	return unix.Close(c.fd)
+}
+
+// Shutdown shuts the connection down for every holder of it, waking any
+// reader blocked on it.
+func (c *Conn) Shutdown() error {
+	return unix.Shutdown(c.fd, unix.SHUT_RDWR)
+}
+
+// File returns a duplicate of the socket as a file, to pass to a child.
+func (c *Conn) File() (*os.File, error) {
+	fd, err := unix.FcntlInt(uintptr(c.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("dup control socket: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "control"), nil
+}
+
+// Send writes m with its files in one sendmsg.
+func (c *Conn) Send(m *Message) error {
+	m.FileNames = m.FileNames[:0]
+	var fds []int
+	for _, f := range m.Files {
+		fds = append(fds, int(f.Fd()))
+		m.FileNames = append(m.FileNames, f.Name())
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encoding control message: %w", err)
+	}
+	if len(b) > MaxMessageSize {
+		return ErrTooLarge
+	}
+	buf := make([]byte, 4+len(b))
+	binary.BigEndian.PutUint32(buf, uint32(len(b)))
+	copy(buf[4:], b)
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	for len(buf) > 0 {
+		n, err := unix.SendmsgN(c.fd, buf, oob, nil, unix.MSG_NOSIGNAL)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sending control message: %w", err)
+		}
+		buf, oob = buf[n:], nil
+	}
+	for _, f := range m.Files {
+		runtime.KeepAlive(f)
+	}
+	return nil
+}
+
+// read fills b completely.
+func (c *Conn) read(b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Read(c.fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return io.ErrUnexpectedEOF
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// Recv reads one message; files sent with it are in m.Files. io.EOF means
+// the peer closed the socket between messages.
+func (c *Conn) Recv() (*Message, error) {
+	hdr := make([]byte, 4)
+	oob := make([]byte, unix.CmsgSpace(maxFiles*4))
+	var n, oobn int
+	var err error
+	for {
+		n, oobn, _, _, err = unix.Recvmsg(c.fd, hdr, oob, unix.MSG_CMSG_CLOEXEC)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		if c.closed.Load() {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("receiving control message: %w", err)
+	}
+	if n == 0 {
+		return nil, io.EOF
+	}
+	files, err := parseRights(oob[:oobn])
+	if err != nil {
+		return nil, err
+	}
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	if err := c.read(hdr[n:]); err != nil {
+		closeAll()
+		return nil, fmt.Errorf("receiving control message header: %w", err)
+	}
+	size := binary.BigEndian.Uint32(hdr)
+	if size > MaxMessageSize {
+		closeAll()
+		return nil, ErrTooLarge
+	}
+	body := make([]byte, size)
+	if err := c.read(body); err != nil {
+		closeAll()
+		return nil, fmt.Errorf("receiving control message body: %w", err)
+	}
+	m, err := Decode(body)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	m.Files = files
+	return m, nil
+}
+
+// Decode parses a message body (exported for the fuzz target).
+func Decode(body []byte) (*Message, error) {
+	var m Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("decoding control message: %w", err)
+	}
+	if m.Type == "" {
+		return nil, errors.New("decoding control message: no type")
+	}
+	return &m, nil
+}
+
+func parseRights(oob []byte) ([]*os.File, error) {
+	if len(oob) == 0 {
+		return nil, nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, fmt.Errorf("parsing control message rights: %w", err)
+	}
+	var files []*os.File
+	for _, msg := range msgs {
+		fds, err := unix.ParseUnixRights(&msg)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			files = append(files, os.NewFile(uintptr(fd), "received"))
+		}
+	}
+	return files, nil
+}
+
+// Call sends req and returns the reply, turning an Error reply into a Go
+// error.
+func (c *Conn) Call(req *Message) (*Message, error) {
+	if err := c.Send(req); err != nil {
+		return nil, err
+	}
+	resp, err := c.Recv()
+	if err != nil {
+		return nil, err
+	}
+	if resp.Type == Error {
+		return resp, &RemoteError{Msg: resp.Err}
+	}
+	return resp, nil
+}
+
+// Reply answers a request: Ack with the given fields, or Error when err is
+// set.
+func (c *Conn) Reply(resp *Message, err error) error {
+	if err != nil {
+		return c.Send(&Message{Type: Error, Err: err.Error()})
+	}
+	if resp == nil {
+		resp = &Message{}
+	}
+	resp.Type = Ack
+	return c.Send(resp)
+}
+
+// RemoteError is an error reported by the other end.
+type RemoteError struct{ Msg string }
+
+// Error implements error.
+func (e *RemoteError) Error() string { return e.Msg }
+
+// PeerCred returns the credentials of the socket's peer.
+func (c *Conn) PeerCred() (*unix.Ucred, error) {
+	return unix.GetsockoptUcred(c.fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+}

@@ -1,0 +1,284 @@
+// Package gofer is the container's agent (runsc-gofer) and the container's
+// init before it execs the user's process (runsc init).
+//
+// The gofer lives in the container's user and mount namespaces. It spawns
+// init into the container's pid, net, ipc, uts and cgroup namespaces (new,
+// or joined by path), relays start and exec requests, and reaps. Init
+// builds the root filesystem in the mount namespace it shares with the
+// gofer: procfs, sysfs, mqueue and cgroup mounts take the mounter's
+// pid/net/ipc/cgroup namespaces, and init is the one process that is in
+// all of them. pivot_root moves every process of the mount namespace whose
+// root was the old root, so the gofer too ends up rooted in the rootfs.
+package gofer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/config"
+	"runsc.dev/runsc/runsc/control"
+	"runsc.dev/runsc/runsc/specutils"
+)
+
+// Indexes of the files in the boot message from the sandbox.
+const (
+	BootSpec = iota
+	BootStdin
+	BootStdout
+	BootStderr
+	BootConsole // Present when Message.Terminal is set.
+)
+
+// Agent is the running gofer.
+type Agent struct {
+	conf    *config.Config
+	sandbox *control.Conn
+	spec    *specs.Spec
+	init    *exec.Cmd
+	initSo  *control.Conn
+}
+
+// NewAgent reads the boot message from the sandbox and starts the
+// container's init. It must run on a locked OS thread that outlives init:
+// init's pdeathsig is tied to it.
+func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
+	msg, err := sandbox.Recv()
+	if err != nil {
+		return nil, fmt.Errorf("reading boot message: %w", err)
+	}
+	defer func() {
+		for _, f := range msg.Files {
+			f.Close()
+		}
+	}()
+	if msg.Type != control.Boot || len(msg.Files) <= BootStderr {
+		return nil, fmt.Errorf("bad boot message %q with %d files", msg.Type, len(msg.Files))
+	}
+	spec, err := specutils.ReadSpecFromFile(msg.Files[BootSpec])
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{conf: conf, sandbox: sandbox, spec: spec}
+	if err := a.startInit(msg); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// startInit spawns runsc init with the container's namespaces.
+func (a *Agent) startInit(msg *control.Message) error {
+	cloneFlags, err := joinNamespaces(a.spec)
+	if err != nil {
+		return err
+	}
+	conn, peer, err := control.Pair()
+	if err != nil {
+		return err
+	}
+	defer peer.Close()
+	exe, err := sealSelf()
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	cmd := exec.Command(exe, append(a.conf.ToFlags(), "init")...)
+	cmd.Args[0] = "runsc-init"
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = msg.Files[BootStdin], msg.Files[BootStdout], msg.Files[BootStderr]
+	cmd.ExtraFiles = []*os.File{peer}
+	cmd.Env = []string{}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneFlags, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		conn.Close()
+		return fmt.Errorf("starting init: %w", err)
+	}
+	initMsg := &control.Message{Type: control.Boot, Terminal: msg.Terminal, Files: []*os.File{msg.Files[BootSpec]}}
+	if msg.Terminal {
+		initMsg.Files = append(initMsg.Files, msg.Files[BootConsole])
+	}
+	if err := conn.Send(initMsg); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		conn.Close()
+		return fmt.Errorf("sending boot message to init: %w", err)
+	}
+	a.init, a.initSo = cmd, conn
+	return nil
+}
+
+// sealSelf bind-mounts the runsc binary read-only onto itself in the
+// gofer's private mount namespace and returns its path. Init (and so the
+// container's first process, and every process that can see its
+// /proc/<pid>/exe) runs from that read-only mount: the host binary cannot
+// be opened for writing through it (CVE-2019-5736).
+func sealSelf() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding runsc binary: %w", err)
+	}
+	if err := unix.Mount(exe, exe, "", unix.MS_BIND, ""); err != nil {
+		return "", fmt.Errorf("binding runsc binary: %w", err)
+	}
+	if err := unix.Mount("", exe, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+		return "", fmt.Errorf("making runsc binary read-only: %w", err)
+	}
+	return exe, nil
+}
+
+// joinNamespaces enters, on this locked thread, every namespace the spec
+// names by path (pid ones apply to children), and returns the clone flags
+// for the namespaces init gets new.
+func joinNamespaces(spec *specs.Spec) (uintptr, error) {
+	var flags uintptr
+	if spec.Linux == nil {
+		return 0, nil
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		switch ns.Type {
+		case specs.UserNamespace, specs.MountNamespace:
+			// The gofer was born in these (the sandbox made them).
+			if ns.Path != "" {
+				return 0, fmt.Errorf("linux.namespaces: joining a %s namespace by path is not supported", ns.Type)
+			}
+			continue
+		}
+		flag, _ := specutils.NamespaceFlag(ns.Type)
+		if ns.Path == "" {
+			flags |= flag
+			continue
+		}
+		fd, err := unix.Open(ns.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return 0, fmt.Errorf("linux.namespaces: opening %s namespace %q: %w", ns.Type, ns.Path, err)
+		}
+		err = unix.Setns(fd, int(flag))
+		unix.Close(fd)
+		if err != nil {
+			return 0, fmt.Errorf("linux.namespaces: joining %s namespace %q: %w", ns.Type, ns.Path, err)
+		}
+	}
+	return flags, nil
+}
+
+// Run relays the container's readiness, then serves the sandbox's
+// requests until init exits. It returns when the container is gone.
+func (a *Agent) Run() error {
+	ready, err := a.initSo.Recv()
+	if err != nil {
+		err = fmt.Errorf("init: %w", a.initError(err))
+		a.sandbox.Send(&control.Message{Type: control.Error, Err: err.Error()})
+		return err
+	}
+	if ready.Type != control.Ready {
+		a.sandbox.Send(ready)
+		a.init.Process.Kill()
+		a.init.Wait()
+		return fmt.Errorf("init: %s", ready.Err)
+	}
+	ready.PID = a.init.Process.Pid
+	if err := a.sandbox.Send(ready); err != nil {
+		return err
+	}
+
+	exited := make(chan int, 1)
+	go func() {
+		a.init.Wait()
+		exited <- waitStatus(a.init.ProcessState)
+	}()
+	reqs := make(chan *control.Message)
+	go func() {
+		for {
+			m, err := a.sandbox.Recv()
+			if err != nil {
+				close(reqs)
+				return
+			}
+			reqs <- m
+		}
+	}()
+	for {
+		select {
+		case status := <-exited:
+			return a.sandbox.Send(&control.Message{Type: control.Exited, PID: a.init.Process.Pid, Status: status})
+		case req, ok := <-reqs:
+			if !ok {
+				// The sandbox is gone: so is the container.
+				a.init.Process.Kill()
+				return errors.New("sandbox connection closed")
+			}
+			resp, err := a.handle(req)
+			a.sandbox.Reply(resp, err)
+		}
+	}
+}
+
+// initError explains an init that hung up on us.
+func (a *Agent) initError(err error) error {
+	if errors.Is(err, io.EOF) {
+		a.init.Wait()
+		return fmt.Errorf("init exited (%v) before the container was created", a.init.ProcessState)
+	}
+	return err
+}
+
+func (a *Agent) handle(req *control.Message) (*control.Message, error) {
+	defer func() {
+		for _, f := range req.Files {
+			f.Close()
+		}
+	}()
+	switch req.Type {
+	case control.Start:
+		return a.start()
+	default:
+		return nil, fmt.Errorf("unknown request %q", req.Type)
+	}
+}
+
+// start tells init to execve the user's process. Init's socket is
+// close-on-exec: EOF means execve succeeded; an Error is its failure.
+func (a *Agent) start() (*control.Message, error) {
+	if err := a.initSo.Send(&control.Message{Type: control.Start}); err != nil {
+		return nil, fmt.Errorf("starting container: %w", err)
+	}
+	m, err := a.initSo.Recv()
+	if errors.Is(err, io.EOF) {
+		a.initSo.Close()
+		return &control.Message{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("starting container: %w", err)
+	}
+	if m.Type == control.Error {
+		return nil, errors.New(m.Err)
+	}
+	return nil, fmt.Errorf("starting container: unexpected %q from init", m.Type)
+}
+
+// waitStatus maps a wait status to a shell-style code: 128+N for signal N.
+func waitStatus(state *os.ProcessState) int {
+	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return state.ExitCode()
+}
+
+// Main is the gofer process: it locks its thread, starts init and serves.
+func Main(conf *config.Config, sandbox *control.Conn) error {
+	runtime.LockOSThread()
+	a, err := NewAgent(conf, sandbox)
+	if err != nil {
+		sandbox.Send(&control.Message{Type: control.Error, Err: err.Error()})
+		return err
+	}
+	err = a.Run()
+	log.Debugf("gofer done: %v", err)
+	return err
+}

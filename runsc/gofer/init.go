@@ -1,0 +1,212 @@
+package gofer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/runsc/control"
+	"runsc.dev/runsc/runsc/specutils"
+)
+
+// Indexes of the files in init's boot message.
+const (
+	InitSpec    = iota
+	InitConsole // Present when Message.Terminal is set.
+)
+
+// InitMain is the container's init (runsc init): it builds the rootfs,
+// reports Ready, waits for Start, applies the process's credentials and
+// execve's it. It returns only on failure, after reporting it to the
+// gofer.
+func InitMain(conn *control.Conn) error {
+	// Credentials, capabilities, no_new_privs and seccomp are per thread:
+	// they are all set on this one, which then calls execve.
+	runtime.LockOSThread()
+	err := initMain(conn)
+	conn.Send(&control.Message{Type: control.Error, Err: err.Error()})
+	return err
+}
+
+func initMain(conn *control.Conn) error {
+	msg, err := conn.Recv()
+	if err != nil {
+		return fmt.Errorf("reading boot message: %w", err)
+	}
+	if msg.Type != control.Boot || len(msg.Files) <= InitSpec || msg.Terminal && len(msg.Files) <= InitConsole {
+		return fmt.Errorf("bad boot message %q with %d files", msg.Type, len(msg.Files))
+	}
+	spec, err := specutils.ReadSpecFromFile(msg.Files[InitSpec])
+	msg.Files[InitSpec].Close()
+	if err != nil {
+		return err
+	}
+	var console *os.File
+	if msg.Terminal {
+		console = msg.Files[InitConsole]
+		defer console.Close()
+	}
+	path, err := prepare(spec, console)
+	if err != nil {
+		return err
+	}
+	if err := conn.Send(&control.Message{Type: control.Ready}); err != nil {
+		return err
+	}
+	start, err := conn.Recv()
+	if errors.Is(err, io.EOF) {
+		// The gofer went away before start: the container is being
+		// destroyed.
+		os.Exit(1)
+	}
+	if err != nil {
+		return err
+	}
+	if start.Type != control.Start {
+		return fmt.Errorf("unexpected %q while waiting for start", start.Type)
+	}
+	return execProcess(spec, path)
+}
+
+// prepare does everything that can happen before start: rootfs, console,
+// hostname, sysctls, rlimits, oom_score_adj, cwd; and resolves the
+// executable, so that a missing binary fails create.
+func prepare(spec *specs.Spec, console *os.File) (string, error) {
+	if _, err := unix.Setsid(); err != nil {
+		return "", fmt.Errorf("setsid: %w", err)
+	}
+	if err := PrepareRootfs(spec); err != nil {
+		return "", err
+	}
+	if spec.Linux != nil {
+		if err := writeSysctls(spec.Linux.Sysctl); err != nil {
+			return "", err
+		}
+	}
+	if console != nil {
+		if err := setupConsole(console); err != nil {
+			return "", err
+		}
+	}
+	if err := FinalizeRootfs(spec); err != nil {
+		return "", err
+	}
+	if _, ok := specutils.HasNamespace(spec, specs.UTSNamespace); ok {
+		if spec.Hostname != "" {
+			if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+				return "", fmt.Errorf("hostname: %w", err)
+			}
+		}
+		if spec.Domainname != "" {
+			if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+				return "", fmt.Errorf("domainname: %w", err)
+			}
+		}
+	}
+	p := spec.Process
+	for _, r := range p.Rlimits {
+		res, _ := specutils.RlimitResource(r.Type)
+		if err := unix.Prlimit(0, res, &unix.Rlimit{Cur: r.Soft, Max: r.Hard}, nil); err != nil {
+			return "", fmt.Errorf("process.rlimits %s: %w", r.Type, err)
+		}
+	}
+	if p.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(fmt.Sprint(*p.OOMScoreAdj)), 0); err != nil {
+			return "", fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	if err := unix.Chdir(p.Cwd); err != nil {
+		return "", fmt.Errorf("process.cwd %q: %w", p.Cwd, err)
+	}
+	return lookPath(p.Args[0], p.Env)
+}
+
+// writeSysctls writes linux.sysctl under /proc/sys.
+func writeSysctls(sysctls map[string]string) error {
+	for k, v := range sysctls {
+		if strings.Contains(k, "..") || strings.HasPrefix(k, "/") {
+			return fmt.Errorf("linux.sysctl: bad key %q", k)
+		}
+		path := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
+		if err := os.WriteFile(path, []byte(v), 0); err != nil {
+			return fmt.Errorf("linux.sysctl %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// setupConsole makes a pty inside the container, binds its slave on
+// /dev/console, sends the master over the console socket and makes the
+// slave init's stdio and controlling terminal.
+func setupConsole(socket *os.File) error {
+	master, slave, err := NewPty()
+	if err != nil {
+		return err
+	}
+	defer master.Close()
+	defer slave.Close()
+	if err := MountConsole(slave); err != nil {
+		return err
+	}
+	// The console socket protocol (runc's, which containerd speaks): one
+	// message carrying the master as SCM_RIGHTS and its name as data.
+	name := []byte("/dev/ptmx")
+	if err := unix.Sendmsg(int(socket.Fd()), name, unix.UnixRights(int(master.Fd())), nil, 0); err != nil {
+		return fmt.Errorf("sending pty master to console socket: %w", err)
+	}
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Dup3(int(slave.Fd()), fd, 0); err != nil {
+			return fmt.Errorf("console stdio: %w", err)
+		}
+	}
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("setting controlling terminal: %w", err)
+	}
+	return nil
+}
+
+// lookPath resolves the executable like execvp, with the container's PATH.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		if err := checkExecutable(name); err != nil {
+			return "", fmt.Errorf("process.args[0] %q: %w", name, err)
+		}
+		return name, nil
+	}
+	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if checkExecutable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("process.args[0] %q: executable file not found in $PATH", name)
+}
+
+func checkExecutable(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("is a directory")
+	}
+	if fi.Mode()&0o111 == 0 {
+		return fmt.Errorf("permission denied")
+	}
+	return nil
+}
