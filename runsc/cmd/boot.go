@@ -191,6 +191,13 @@ func (b *Boot) serveHandoff(conf *config.Config, handoff *control.Message) {
 		Errorf("sandbox: %v", err)
 		os.Exit(1)
 	}
+	if !conf.TestOnlySkipChroot {
+		if err := boot.InstallSandboxFilter(); err != nil {
+			create.Send(&control.Message{Type: control.Error, Err: err.Error()})
+			Errorf("sandbox: %v", err)
+			os.Exit(1)
+		}
+	}
 	srv, err := boot.NewServer(handoff, 0)
 	if err != nil {
 		create.Send(&control.Message{Type: control.Error, Err: err.Error()})
