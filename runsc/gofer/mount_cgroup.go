@@ -1,0 +1,157 @@
+package gofer
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"runsc.dev/runsc/pkg/log"
+)
+
+// hostCgroupRoot is where the host mounts its cgroups.
+const hostCgroupRoot = "/sys/fs/cgroup"
+
+// isCgroup2Unified reports whether the host uses the cgroup v2 unified
+// hierarchy only (no v1 controllers).
+func isCgroup2Unified() bool {
+	var fs unix.Statfs_t
+	return unix.Statfs(hostCgroupRoot, &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC
+}
+
+// mountCgroup mounts the container's cgroups. The container is in a new
+// cgroup namespace, so a cgroup filesystem mounted from inside it shows
+// the container's own cgroup as its root. On a cgroup v2 host, that is a
+// cgroup2 mount; on a v1 (or hybrid) host, a tmpfs holding one cgroup
+// mount per v1 hierarchy the process is in (named after its controllers,
+// with a symlink per controller for co-mounted ones, as Docker lays it
+// out), made read-only afterwards if asked.
+func (b *rootfsBuilder) mountCgroup(m *specs.Mount, o *mountOptions, dest string) error {
+	if isCgroup2Unified() {
+		m2 := *m
+		m2.Type = "cgroup2"
+		if m2.Source == "" || m2.Source == "cgroup" {
+			m2.Source = "cgroup2"
+		}
+		return b.mountFS(&m2, o, dest)
+	}
+	f, err := os.Open("/proc/self/cgroup")
+	if err != nil {
+		return fmt.Errorf("reading the process's cgroups: %w", err)
+	}
+	hierarchies, err := parseCgroupHierarchies(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	return b.mountCgroupV1(o, dest, hierarchies)
+}
+
+// parseCgroupHierarchies returns the controller lists of the cgroup v1
+// hierarchies listed in a /proc/<pid>/cgroup file ("cpu,cpuacct",
+// "name=systemd"...), in order and without the v2 entry.
+func parseCgroupHierarchies(r io.Reader) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			continue
+		}
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("parsing /proc/self/cgroup: malformed line %q", line)
+		}
+		if parts[1] == "" || seen[parts[1]] {
+			continue
+		}
+		seen[parts[1]] = true
+		out = append(out, parts[1])
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("parsing /proc/self/cgroup: %w", err)
+	}
+	return out, nil
+}
+
+// cgroupDirName is the directory a v1 hierarchy is mounted on: its
+// controllers, "name=" dropped ("systemd" for "name=systemd").
+func cgroupDirName(controllers string) string {
+	var parts []string
+	for c := range strings.SplitSeq(controllers, ",") {
+		parts = append(parts, strings.TrimPrefix(c, "name="))
+	}
+	return strings.Join(parts, ",")
+}
+
+// mountCgroupV1 lays out the v1 hierarchies under a tmpfs at dest.
+func (b *rootfsBuilder) mountCgroupV1(o *mountOptions, dest string, hierarchies []string) error {
+	tmpfs := specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs"}
+	tmpfsOpts := mountOptions{flags: defaultMountFlags, data: "mode=755", propagation: o.propagation}
+	if err := b.mountFS(&tmpfs, &tmpfsOpts, dest); err != nil {
+		return fmt.Errorf("mounting the cgroup tmpfs: %w", err)
+	}
+	flags := o.flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) | defaultMountFlags
+	for _, h := range hierarchies {
+		name := cgroupDirName(h)
+		sub := filepath.Join(dest, name)
+		r, err := resolveInRoot(b.fd, sub, createDir)
+		if err != nil {
+			return fmt.Errorf("creating the mount point of cgroup %q: %w", h, err)
+		}
+		err = mountOnFd("cgroup", r.fd, "cgroup", flags, h)
+		unix.Close(r.fd)
+		if err != nil {
+			return fmt.Errorf("mounting cgroup %q on %q: %w", h, sub, err)
+		}
+		if err := b.afterMount(r.path, &mountOptions{propagation: o.propagation}, false); err != nil {
+			return fmt.Errorf("cgroup %q: %w", h, err)
+		}
+		if strings.Contains(name, ",") {
+			if err := cgroupSymlinks(b.fd, dest, name); err != nil {
+				return err
+			}
+		}
+	}
+	if o.flags&unix.MS_RDONLY != 0 {
+		fd, err := openInRoot(b.fd, dest, unix.O_PATH|unix.O_DIRECTORY, 0, 0)
+		if err != nil {
+			return fmt.Errorf("reopening the cgroup tmpfs: %w", err)
+		}
+		defer unix.Close(fd)
+		if err := bindRemount(fd, defaultMountFlags|unix.MS_RDONLY, 0); err != nil {
+			return fmt.Errorf("remounting the cgroup tmpfs read-only: %w", err)
+		}
+	}
+	return nil
+}
+
+// cgroupSymlinks links each controller of a co-mounted hierarchy
+// ("cpu" -> "cpu,cpuacct") in the directory dest.
+func cgroupSymlinks(rootFd int, dest, name string) error {
+	dirFd, err := openInRoot(rootFd, dest, unix.O_PATH|unix.O_DIRECTORY, 0, 0)
+	if err != nil {
+		return fmt.Errorf("opening %q: %w", dest, err)
+	}
+	defer unix.Close(dirFd)
+	for c := range strings.SplitSeq(name, ",") {
+		if c == name {
+			continue
+		}
+		if err := unix.Symlinkat(name, dirFd, c); err != nil {
+			if errors.Is(err, unix.EEXIST) {
+				log.Debugf("cgroup symlink %q in %q exists", c, dest)
+				continue
+			}
+			return fmt.Errorf("linking %q to %q in %q: %w", c, name, dest, err)
+		}
+	}
+	return nil
+}
