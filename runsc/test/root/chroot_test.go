@@ -1,0 +1,179 @@
+//go:build root
+
+package root
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"runsc.dev/runsc/runsc/test/testutil"
+)
+
+// createSleeping creates (not starts) a container running sleep and
+// returns its sandbox PID, read from the pid file.
+func createSleeping(t *testing.T, r *testutil.Runtime, id string) (*testutil.Bundle, int) {
+	t.Helper()
+	b := testutil.NewBundle(t, "sleep", "1000")
+	pidFile := filepath.Join(b.Dir, "pid")
+	r.MustRun(t, "create", "--bundle", b.Dir, "--pid-file", pidFile, id)
+	t.Cleanup(func() { r.Run(t, "delete", "--force", id) })
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(string(data))
+	if err != nil {
+		t.Fatalf("pid file %q: %v", data, err)
+	}
+	return b, pid
+}
+
+// children returns the PIDs whose parent is pid.
+func children(t *testing.T, pid int) []int {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, f := range strings.Fields(string(data)) {
+		n, _ := strconv.Atoi(f)
+		out = append(out, n)
+	}
+	return out
+}
+
+func statusField(t *testing.T, pid int, tid int, key string) string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, key+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no %s in status of %d", key, tid)
+	return ""
+}
+
+// TestChroot checks the sandbox's minimal root from the host's /proc: its
+// root resolves to /, its cwd is /, and the root holds exactly proc and
+// runsc.
+func TestChroot(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	_, pid := createSleeping(t, r, "chroot")
+	for _, link := range []string{"root", "cwd"} {
+		got, err := os.Readlink(fmt.Sprintf("/proc/%d/%s", pid, link))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != "/" {
+			t.Errorf("sandbox %s = %q, want /", link, got)
+		}
+	}
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/root", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	if strings.Join(names, ",") != "proc,runsc" {
+		t.Errorf("sandbox root holds %v, want exactly [proc runsc]", names)
+	}
+	// The root is read-only: nothing can be created in it.
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/root/x", pid), nil, 0o644); err == nil {
+		t.Error("sandbox root is writable")
+	}
+}
+
+// TestChrootGofer checks that the gofer's root is the container's rootfs.
+func TestChrootGofer(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b, pid := createSleeping(t, r, "chrootgofer")
+	kids := children(t, pid)
+	if len(kids) != 1 {
+		t.Fatalf("sandbox has children %v, want just the gofer", kids)
+	}
+	gofer := kids[0]
+	// The gofer's root is the rootfs: the marker we put there is visible
+	// through /proc/<gofer>/root, and the host's /etc/hostname is not.
+	if err := os.WriteFile(filepath.Join(b.Rootfs(), "marker"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/marker", gofer)); err != nil {
+		t.Errorf("gofer root is not the rootfs: %v", err)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/bin/busybox", gofer)); err != nil {
+		t.Errorf("gofer root has no /bin/busybox: %v", err)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/usr/local/go", gofer)); err == nil {
+		t.Errorf("gofer root shows the host's /usr/local/go")
+	}
+}
+
+// TestSandboxPosture checks every thread of the sandbox: uid and gid
+// nobody, no capabilities, no_new_privs, seccomp filter mode.
+func TestSandboxPosture(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	_, pid := createSleeping(t, r, "posture")
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) == 0 {
+		t.Fatal("no threads")
+	}
+	for _, task := range tasks {
+		tid, _ := strconv.Atoi(task.Name())
+		for key, want := range map[string]string{
+			"Uid":        "65534\t65534\t65534\t65534",
+			"Gid":        "65534\t65534\t65534\t65534",
+			"Groups":     "",
+			"CapEff":     "0000000000000000",
+			"CapPrm":     "0000000000000000",
+			"CapInh":     "0000000000000000",
+			"CapAmb":     "0000000000000000",
+			"NoNewPrivs": "1",
+			"Seccomp":    "2",
+		} {
+			if got := statusField(t, pid, tid, key); got != want {
+				t.Errorf("sandbox thread %d: %s = %q, want %q", tid, key, got, want)
+			}
+		}
+	}
+}
+
+// TestBinaryReadOnly checks CVE-2019-5736's mitigation: the container's
+// init runs runsc from a read-only mount, so its /proc/<pid>/exe cannot be
+// opened for writing, and the host binary is unchanged.
+func TestBinaryReadOnly(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	_, pid := createSleeping(t, r, "cve-2019-5736")
+	gofer := children(t, pid)[0]
+	init := children(t, gofer)[0]
+	for _, p := range []int{init, gofer} {
+		f, err := os.OpenFile(fmt.Sprintf("/proc/%d/exe", p), os.O_WRONLY, 0)
+		if err == nil {
+			f.Close()
+			t.Errorf("/proc/%d/exe opened for writing", p)
+		}
+	}
+}

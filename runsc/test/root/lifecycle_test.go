@@ -1,0 +1,212 @@
+//go:build root
+
+package root
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"runsc.dev/runsc/runsc/test/testutil"
+)
+
+func TestRunExitCodes(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	for _, tc := range []struct {
+		name   string
+		script string
+		code   int
+		out    string
+	}{
+		{"zero", "echo hello", 0, "hello\n"},
+		{"three", "echo out; exit 3", 3, "out\n"},
+		// The container's process is PID 1 of its pid namespace: the
+		// kernel drops signals it has no handler for, so a shell trap
+		// stands in for "killed by SIGTERM".
+		{"trap", "trap 'exit 143' TERM; kill -TERM $$; sleep 5", 143, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := testutil.NewBundle(t, "sh", "-c", tc.script)
+			res := r.Run(t, "run", "--bundle", b.Dir, "run-"+tc.name)
+			if res.Code != tc.code || res.Stdout != tc.out {
+				t.Errorf("run: code %d stdout %q stderr %q; want %d %q", res.Code, res.Stdout, res.Stderr, tc.code, tc.out)
+			}
+		})
+	}
+}
+
+// TestKilledBySignal checks that a container killed by signal N exits with
+// 128+N through wait and through the pid-file process.
+func TestKilledBySignal(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "sleep", "1000")
+	r.MustRun(t, "run", "--detach", "--bundle", b.Dir, "killed")
+	defer r.Run(t, "delete", "--force", "killed")
+	r.MustRun(t, "kill", "killed", "KILL")
+	if res := r.Run(t, "wait", "killed"); res.Code != 137 {
+		t.Errorf("wait after SIGKILL: %+v", res)
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "sh", "-c", "sleep 0.3; exit 7")
+	b.Spec.Annotations = map[string]string{"org.example/k": "v"}
+	b.Save(t)
+	r.MustRun(t, "create", "--bundle", b.Dir, "walk")
+	st := r.State(t, "walk")
+	if st.Status != "created" || st.Pid <= 0 || st.Bundle != b.Dir || st.Annotations["org.example/k"] != "v" || st.ID != "walk" {
+		t.Fatalf("after create: %+v", st)
+	}
+	r.MustRun(t, "start", "walk")
+	if st := r.State(t, "walk"); st.Status != "running" {
+		t.Fatalf("after start: %+v", st)
+	}
+	if res := r.Run(t, "start", "walk"); res.Code != 1 {
+		t.Errorf("second start: exit %d, want 1", res.Code)
+	}
+	res := r.Run(t, "wait", "walk")
+	if res.Code != 7 || !strings.Contains(res.Stdout, `"exitStatus":7`) {
+		t.Errorf("wait: %+v", res)
+	}
+	if st := r.State(t, "walk"); st.Status != "stopped" || st.Pid != 0 {
+		t.Fatalf("after exit: %+v", st)
+	}
+	// list shows it in both forms.
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(r.MustRun(t, "list", "--format", "json")), &list); err != nil || len(list) != 1 || list[0]["status"] != "stopped" {
+		t.Errorf("list json: %v %v", list, err)
+	}
+	if out := r.MustRun(t, "list", "-q"); out != "walk\n" {
+		t.Errorf("list -q = %q", out)
+	}
+	r.MustRun(t, "delete", "walk")
+	if _, err := os.Stat(filepath.Join(r.Root, "walk")); !os.IsNotExist(err) {
+		t.Errorf("state dir left: %v", err)
+	}
+	if res := r.Run(t, "state", "walk"); res.Code != 1 || !strings.Contains(res.Stderr, "does not exist") {
+		t.Errorf("state of deleted: %+v", res)
+	}
+}
+
+func TestKillCreated(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "true")
+	r.MustRun(t, "create", "--bundle", b.Dir, "killcreated")
+	r.MustRun(t, "kill", "killcreated", "KILL")
+	waitStatus(t, r, "killcreated", "stopped")
+	if res := r.Run(t, "kill", "killcreated", "9"); res.Code != 1 || !strings.Contains(res.Stderr, "container not running") {
+		t.Errorf("kill of stopped: %+v", res)
+	}
+	r.MustRun(t, "delete", "killcreated")
+}
+
+func TestDeleteForceRunning(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "sleep", "1000")
+	r.MustRun(t, "run", "--detach", "--bundle", b.Dir, "force")
+	st := r.State(t, "force")
+	if st.Status != "running" {
+		t.Fatalf("state %+v", st)
+	}
+	if res := r.Run(t, "delete", "force"); res.Code != 1 {
+		t.Errorf("delete of running without --force: %+v", res)
+	}
+	r.MustRun(t, "delete", "--force", "force")
+	if err := syscall.Kill(st.Pid, 0); err == nil {
+		t.Errorf("container init %d survived delete --force", st.Pid)
+	}
+	// Idempotent, and fine for an id that never existed.
+	r.MustRun(t, "delete", "--force", "force")
+	r.MustRun(t, "delete", "--force", "never-existed")
+}
+
+func TestKillSignals(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "sh", "-c", "trap 'exit 42' USR1; while true; do sleep 0.05; done")
+	r.MustRun(t, "run", "--detach", "--bundle", b.Dir, "sig")
+	defer r.Run(t, "delete", "--force", "sig")
+	time.Sleep(200 * time.Millisecond) // Let sh install its trap.
+	for _, bad := range []string{"SIGNOPE", "0", "65", "-1"} {
+		if res := r.Run(t, "kill", "sig", bad); res.Code == 0 {
+			t.Errorf("kill with signal %q succeeded", bad)
+		}
+	}
+	r.MustRun(t, "kill", "sig", "usr1")
+	if res := r.Run(t, "wait", "sig"); res.Code != 42 {
+		t.Errorf("wait after USR1: %+v", res)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "true")
+	for _, id := range []string{".", "..", "../x", "a/b", "a b", strings.Repeat("x", 4096)} {
+		res := r.Run(t, "create", "--bundle", b.Dir, id)
+		if res.Code != 1 || !strings.Contains(res.Stderr, "invalid container id") {
+			t.Errorf("create %q: %+v", id, res)
+		}
+	}
+	// Duplicate ids.
+	r.MustRun(t, "create", "--bundle", b.Dir, "dup")
+	if res := r.Run(t, "create", "--bundle", b.Dir, "dup"); res.Code != 1 || !strings.Contains(res.Stderr, "already exists") {
+		t.Errorf("duplicate create: %+v", res)
+	}
+	r.MustRun(t, "delete", "--force", "dup")
+	// Missing binary fails create with a clear error, leaving nothing.
+	nb := testutil.NewBundle(t, "/no/such/binary")
+	if res := r.Run(t, "create", "--bundle", nb.Dir, "nobin"); res.Code != 1 || !strings.Contains(res.Stderr, "/no/such/binary") {
+		t.Errorf("missing binary: %+v", res)
+	}
+	// Missing cwd.
+	cb := testutil.NewBundle(t, "true")
+	cb.Spec.Process.Cwd = "/no/such/dir"
+	cb.Save(t)
+	if res := r.Run(t, "create", "--bundle", cb.Dir, "nocwd"); res.Code != 1 || !strings.Contains(res.Stderr, "process.cwd") {
+		t.Errorf("missing cwd: %+v", res)
+	}
+	// Every command on a missing id.
+	for _, args := range [][]string{{"start", "ghost"}, {"state", "ghost"}, {"kill", "ghost"}, {"delete", "ghost"}, {"wait", "ghost"}} {
+		if res := r.Run(t, args...); res.Code != 1 || !strings.Contains(res.Stderr, "does not exist") {
+			t.Errorf("%v: %+v", args, res)
+		}
+	}
+	entries, _ := os.ReadDir(r.Root)
+	if len(entries) != 0 {
+		t.Errorf("state left behind: %v", entries)
+	}
+}
+
+// waitStatus polls state until it reports want.
+func waitStatus(t *testing.T, r *testutil.Runtime, id, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := r.State(t, id)
+		if string(st.Status) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: status %q, want %q", id, st.Status, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

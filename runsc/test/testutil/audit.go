@@ -1,0 +1,73 @@
+package testutil
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// Snapshot is host state that a test must leave as it found it: runsc
+// processes, mounts and the fds of the test process.
+type Snapshot struct {
+	Procs  map[string]bool // "pid comm"
+	Mounts map[string]bool // mount point + fs type
+	FDs    int
+}
+
+// TakeSnapshot records the host's runsc processes, mounts and our fds.
+func TakeSnapshot() Snapshot {
+	s := Snapshot{Procs: map[string]bool{}, Mounts: map[string]bool{}}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if c := strings.SplitN(string(comm), "\x00", 2)[0]; strings.HasPrefix(c, "runsc-") {
+			s.Procs[e.Name()+" "+c] = true
+		}
+	}
+	mi, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, l := range strings.Split(string(mi), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 4 {
+			s.Mounts[f[4]] = true
+		}
+	}
+	fds, _ := os.ReadDir("/proc/self/fd")
+	s.FDs = len(fds)
+	return s
+}
+
+// Leftovers lists what after has that s had not.
+func (s Snapshot) Leftovers(after Snapshot) []string {
+	var out []string
+	for p := range after.Procs {
+		if !s.Procs[p] {
+			out = append(out, "process "+p)
+		}
+	}
+	for m := range after.Mounts {
+		if !s.Mounts[m] {
+			out = append(out, "mount "+m)
+		}
+	}
+	if after.FDs > s.FDs+2 { // The Go runtime may open a pipe or two.
+		out = append(out, fmt.Sprintf("fds %d -> %d", s.FDs, after.FDs))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Audit fails t if the test leaves runsc processes or mounts behind.
+func Audit(t *testing.T) {
+	before := TakeSnapshot()
+	t.Cleanup(func() {
+		if left := before.Leftovers(TakeSnapshot()); len(left) > 0 {
+			t.Errorf("left behind: %s", strings.Join(left, "; "))
+		}
+	})
+}
