@@ -62,13 +62,20 @@ func selfPath() (string, error) {
 // spawns the gofer): a tmpfs goes on the scratch dir; /proc and the runsc
 // binary are bound read-only into it.
 func prepareChroot(chroot, exe string) error {
+	// The binary may live under the scratch dir (a test build in /tmp): hold
+	// it open before the tmpfs covers it, and bind it through its fd.
+	exeFile, err := os.OpenFile(exe, unix.O_PATH, 0)
+	if err != nil {
+		return fmt.Errorf("opening runsc binary: %w", err)
+	}
+	defer exeFile.Close()
 	if err := unix.Mount("runsc-root", chroot, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755"); err != nil {
 		return fmt.Errorf("mounting tmpfs on %q: %w", chroot, err)
 	}
 	if err := mountInChroot(chroot, "/proc", "/proc"); err != nil {
 		return err
 	}
-	return mountInChroot(chroot, exe, "/runsc")
+	return mountInChroot(chroot, fmt.Sprintf("/proc/self/fd/%d", exeFile.Fd()), "/runsc")
 }
 
 // pivotIntoChroot is steps 4-5: chdir into the chroot, remount it
