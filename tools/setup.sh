@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing runsc needs on a fresh Debian 12
+# machine of this kind (root; Go at /usr/local/go; only apt and the Go
+# module proxy reachable). Idempotent.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(
+  bazel-bootstrap bazel-skylib bazel-rules-java  # the Bazel build
+  busybox-static                                 # container images for tests
+  runc crun                                      # references for benchmarks
+  iproute2 procps psmisc util-linux              # test helpers (ip, ps, setpriv)
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
