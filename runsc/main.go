@@ -29,7 +29,7 @@ const (
 func commands() map[string][]subcommands.Command {
 	return map[string][]subcommands.Command{
 		ociGroup:      ociCommands(),
-		userGroup:     {new(cmd.Spec)},
+		userGroup:     {new(cmd.Spec), new(cmd.Install), new(cmd.Uninstall)},
 		internalGroup: internalCommands(),
 	}
 }
