@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"runsc.dev/runsc/runsc/specutils/seccomp"
 )
 
 // ConfigName is the spec's file name inside a bundle.
@@ -116,7 +117,16 @@ func Validate(spec *specs.Spec) error {
 	if err := ValidateProcess(spec.Process); err != nil {
 		return err
 	}
+	if err := checkPathLen("root.path", spec.Root.Path); err != nil {
+		return err
+	}
 	for i, m := range spec.Mounts {
+		if err := checkPathLen(fmt.Sprintf("mounts[%d].destination", i), m.Destination); err != nil {
+			return err
+		}
+		if err := checkPathLen(fmt.Sprintf("mounts[%d].source", i), m.Source); err != nil {
+			return err
+		}
 		if !filepath.IsAbs(m.Destination) {
 			return invalid(fmt.Sprintf("mounts[%d].destination", i), "%q must be an absolute path", m.Destination)
 		}
@@ -127,6 +137,18 @@ func Validate(spec *specs.Spec) error {
 		}
 	}
 	return nil
+}
+
+// pathMax is the kernel's PATH_MAX: no path the kernel resolves is longer.
+const pathMax = 4096
+
+// checkPathLen refuses a path longer than PATH_MAX, quoting only its
+// start, so that the error stays one short line.
+func checkPathLen(field, p string) error {
+	if len(p) < pathMax {
+		return nil
+	}
+	return invalid(field, "%q... is %d bytes long, over PATH_MAX (%d)", p[:64], len(p), pathMax)
 }
 
 func validateVersion(v string) error {
@@ -141,6 +163,9 @@ func validateVersion(v string) error {
 func ValidateProcess(p *specs.Process) error {
 	if len(p.Args) == 0 || p.Args[0] == "" {
 		return invalid("process.args", "must not be empty")
+	}
+	if err := checkPathLen("process.cwd", p.Cwd); err != nil {
+		return err
 	}
 	if !filepath.IsAbs(p.Cwd) {
 		return invalid("process.cwd", "%q must be an absolute path", p.Cwd)
@@ -198,9 +223,20 @@ func validateLinux(l *specs.Linux) error {
 		paths []string
 	}{{"linux.maskedPaths", l.MaskedPaths}, {"linux.readonlyPaths", l.ReadonlyPaths}} {
 		for i, p := range field.paths {
+			if err := checkPathLen(fmt.Sprintf("%s[%d]", field.name, i), p); err != nil {
+				return err
+			}
 			if !filepath.IsAbs(p) {
 				return invalid(fmt.Sprintf("%s[%d]", field.name, i), "%q must be an absolute path", p)
 			}
+		}
+	}
+	if err := validateSysctls(l); err != nil {
+		return err
+	}
+	if l.Seccomp != nil {
+		if _, err := seccomp.Compile(l.Seccomp); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidSpec, err)
 		}
 	}
 	switch l.RootfsPropagation {
