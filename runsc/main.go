@@ -1,5 +1,11 @@
 // Binary runsc is an OCI container runtime, a drop-in for runc, that runs
 // each container inside a least-privilege sandbox.
+//
+// The Go runtime must not keep cgroup files open to track CPU limits: those
+// fds would reach the sandbox, the gofer and the container's init.
+//
+//go:debug updatemaxprocs=0
+//go:debug containermaxprocs=0
 package main
 
 import (
@@ -11,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/subcommands"
+	"golang.org/x/sys/unix"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/cmd"
@@ -29,12 +36,17 @@ const (
 func commands() map[string][]subcommands.Command {
 	return map[string][]subcommands.Command{
 		ociGroup:      ociCommands(),
-		userGroup:     {new(cmd.Spec), new(cmd.Install), new(cmd.Uninstall)},
+		userGroup:     {new(cmd.Spec), new(cmd.Do), new(cmd.Install), new(cmd.Uninstall)},
 		internalGroup: internalCommands(),
 	}
 }
 
 func main() {
+	// An fd a caller leaked into runsc must not reach the sandbox, the
+	// gofer or the container (CVE-2024-21626): from here on every
+	// inherited fd past stdio is close-on-exec. The fds runsc passes on
+	// purpose are dup'd or re-flagged when handed to a child.
+	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

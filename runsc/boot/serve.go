@@ -42,9 +42,14 @@ type Server struct {
 	pending sync.WaitGroup
 
 	mu      sync.Mutex
+	initPID int
 	exited  bool
 	status  int
 	waiters []chan int
+	// execs holds the exit status of exec'd processes by host PID, and
+	// execWaiters those waiting for one.
+	execs       map[int]int
+	execWaiters map[int][]chan int
 }
 
 // NewServer takes the handed-off files: the listener, the gofer socket and
@@ -62,12 +67,14 @@ func NewServer(h *control.Message, owner uint32) (*Server, error) {
 		return nil, err
 	}
 	return &Server{
-		listener: ln,
-		gofer:    gofer,
-		goferPID: h.GoferPID,
-		exitFile: h.Files[HandoffExitFile],
-		owner:    owner,
-		replies:  make(chan *control.Message, 1),
+		listener:    ln,
+		gofer:       gofer,
+		goferPID:    h.GoferPID,
+		exitFile:    h.Files[HandoffExitFile],
+		owner:       owner,
+		replies:     make(chan *control.Message, 1),
+		execs:       map[int]int{},
+		execWaiters: map[int][]chan int{},
 	}, nil
 }
 
@@ -82,6 +89,7 @@ func (s *Server) WaitReady(create *control.Conn) error {
 	}
 	if m.Type == control.Ready {
 		m.GoferPID = s.goferPID
+		s.initPID = m.PID
 	}
 	if err := create.Send(m); err != nil {
 		return err
@@ -119,7 +127,11 @@ func (s *Server) readGofer() int {
 			return 128 + 9
 		}
 		if m.Type == control.Exited {
-			return m.Status
+			if m.PID == s.initPID {
+				return m.Status
+			}
+			s.execExited(m.PID, m.Status)
+			continue
 		}
 		select {
 		case s.replies <- m:
@@ -138,7 +150,7 @@ func (s *Server) finish(status int) {
 	s.mu.Lock()
 	s.exited, s.status = true, status
 	for _, w := range s.waiters {
-		w <- status
+		notify(w, status)
 	}
 	s.waiters = nil
 	s.mu.Unlock()
@@ -172,7 +184,13 @@ func (s *Server) handle(c *control.Conn) {
 			c.Reply(resp, err)
 		case control.Wait:
 			s.pending.Add(1)
-			c.Reply(&control.Message{Status: s.wait()}, nil)
+			st := 0
+			if req.PID == 0 || req.PID == s.initPID {
+				st = s.wait()
+			} else {
+				st = s.waitExec(req.PID)
+			}
+			c.Reply(&control.Message{Status: st}, nil)
 			s.pending.Done()
 		default:
 			c.Reply(nil, fmt.Errorf("unknown request %q", req.Type))
@@ -195,6 +213,50 @@ func (s *Server) callGofer(req *control.Message) (*control.Message, error) {
 		return nil, errors.New(resp.Err)
 	}
 	return resp, nil
+}
+
+// execExited records an exec'd process's status and wakes its waiters.
+func (s *Server) execExited(pid, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.execs[pid] = status
+	for _, w := range s.execWaiters[pid] {
+		notify(w, status)
+	}
+	delete(s.execWaiters, pid)
+}
+
+// waitExec blocks until the exec'd process pid has exited, or the
+// container has (its processes die with it: 128+SIGKILL).
+func (s *Server) waitExec(pid int) int {
+	s.mu.Lock()
+	if st, ok := s.execs[pid]; ok {
+		delete(s.execs, pid)
+		s.mu.Unlock()
+		return st
+	}
+	if s.exited {
+		s.mu.Unlock()
+		return 128 + 9
+	}
+	ch := make(chan int, 1)
+	s.execWaiters[pid] = append(s.execWaiters[pid], ch)
+	s.waiters = append(s.waiters, ch)
+	s.mu.Unlock()
+	st := <-ch
+	s.mu.Lock()
+	delete(s.execs, pid)
+	s.mu.Unlock()
+	return st
+}
+
+// notify hands status to a waiter unless it already has one (an exec
+// waiter is also released when the whole container exits).
+func notify(w chan int, status int) {
+	select {
+	case w <- status:
+	default:
+	}
 }
 
 // wait blocks until the container has exited.

@@ -39,8 +39,12 @@ func (g *Gofer) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomm
 }
 
 // Init is the container's init before it execs the user's process
-// (runsc init). Internal: started by the gofer.
-type Init struct{}
+// (runsc init), or with --exec the stage that starts an exec'd process.
+// Internal: started by the gofer.
+type Init struct {
+	// exec selects the exec stage.
+	exec bool
+}
 
 // Name implements subcommands.Command.
 func (*Init) Name() string { return "init" }
@@ -49,10 +53,12 @@ func (*Init) Name() string { return "init" }
 func (*Init) Synopsis() string { return "internal: set up and start a container's process" }
 
 // Usage implements subcommands.Command.
-func (*Init) Usage() string { return "init\n" }
+func (*Init) Usage() string { return "init [--exec]\n" }
 
 // SetFlags implements subcommands.Command.
-func (*Init) SetFlags(*flag.FlagSet) {}
+func (i *Init) SetFlags(f *flag.FlagSet) {
+	f.BoolVar(&i.exec, "exec", false, "start an exec'd process instead of the container's init.")
+}
 
 // Execute implements subcommands.Command.
 func (i *Init) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommands.ExitStatus {
@@ -60,6 +66,10 @@ func (i *Init) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	if err != nil {
 		return Errorf("init: %v", err)
 	}
-	// InitMain returns only on failure; it has told the gofer why.
+	// InitMain and ExecMain return only on failure; they have told the
+	// gofer why.
+	if i.exec {
+		return Errorf("exec: %v", gofer.ExecMain(conn))
+	}
 	return Errorf("init: %v", gofer.InitMain(conn))
 }

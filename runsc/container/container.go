@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/sandbox"
 	"runsc.dev/runsc/runsc/specutils"
 )
@@ -52,6 +53,9 @@ type Container struct {
 	Init specutils.Proc `json:"init"`
 	// Started is set once start has made init execve the user's process.
 	Started bool `json:"started"`
+	// Cgroup is the container's cgroup; nil when runsc manages none
+	// (rootless).
+	Cgroup *cgroup.Cgroup `json:"cgroup,omitempty"`
 
 	// Status is recomputed on every load, never trusted from disk.
 	Status Status `json:"-"`
@@ -113,7 +117,7 @@ func (c *Container) refreshStatus() {
 
 // frozen reports whether the container's cgroup is frozen (pause).
 func (c *Container) frozen() bool {
-	return false
+	return c.Cgroup != nil && c.Cgroup.Paused()
 }
 
 // List returns the ids of all containers under root.
@@ -235,8 +239,21 @@ func (c *Container) Destroy(force bool) error {
 	if err := cur.killAll(); err != nil {
 		return err
 	}
+	if cur.Cgroup != nil {
+		if err := cur.Cgroup.Destroy(); err != nil {
+			return fmt.Errorf("deleting container %q: %w", c.ID, err)
+		}
+	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("removing state of container %q: %w", c.ID, err)
+	}
+	if cur.Spec != nil && cur.Spec.Hooks != nil {
+		st := cur.State()
+		st.Status = specs.StateStopped
+		// The spec: a failing poststop hook is logged, and delete goes on.
+		if err := specutils.RunHooks("poststop", cur.Spec.Hooks.Poststop, st); err != nil {
+			log.Warningf("%v", err)
+		}
 	}
 	return nil
 }
@@ -248,6 +265,10 @@ func (c *Container) killAll() error {
 	procs = append(procs, c.Init, c.Gofer, c.Sandbox)
 	for _, p := range procs {
 		p.Signal(unix.SIGKILL)
+	}
+	// A frozen task dies only once thawed.
+	if c.frozen() {
+		c.Cgroup.Thaw()
 	}
 	if !waitGone(5*time.Second, procs...) {
 		return fmt.Errorf("container %q: processes did not exit after SIGKILL", c.ID)

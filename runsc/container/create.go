@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/config"
 	"runsc.dev/runsc/runsc/control"
 	"runsc.dev/runsc/runsc/sandbox"
@@ -95,7 +96,28 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		}
 	}()
 
-	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Boot: boot})
+	var join func(int) error
+	if !conf.Rootless {
+		var res *specs.LinuxResources
+		var path string
+		if args.Spec.Linux != nil {
+			res, path = args.Spec.Linux.Resources, args.Spec.Linux.CgroupsPath
+		}
+		if c.Cgroup, err = cgroup.New(res, path, c.ID, conf.SystemdCgroup); err != nil {
+			return nil, err
+		}
+		// The sandbox joins the cgroup before it starts anything: the
+		// gofer and every container process inherit it, and the shim
+		// reads the container's stats from the pid-file process's cgroup.
+		join = func(pid int) error {
+			if err := c.Cgroup.Apply(pid); err != nil {
+				return err
+			}
+			cu.add(func() { c.Cgroup.Destroy() })
+			return nil
+		}
+	}
+	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Boot: boot, CgroupJoin: join})
 	if err != nil {
 		return nil, err
 	}
@@ -130,10 +152,24 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	if err := c.save(); err != nil {
 		return nil, err
 	}
+	if h := args.Spec.Hooks; h != nil {
+		// createContainer hooks run here too, from the runtime's
+		// namespaces, once the container's namespaces and rootfs exist.
+		st := c.State()
+		st.Status = specs.StateCreating
+		for _, hooks := range []struct {
+			kind  string
+			hooks []specs.Hook
+		}{{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer}} {
+			if err := specutils.RunHooks(hooks.kind, hooks.hooks, st); err != nil {
+				return nil, err
+			}
+		}
+	}
 	// The pid file is written last: containerd treats it as create done.
 	if args.PidFile != "" {
-		if err := writeFileAtomic(args.PidFile, []byte(strconv.Itoa(c.Sandbox.PID)), 0o644); err != nil {
-			return nil, fmt.Errorf("writing pid file: %w", err)
+		if err := WritePidFile(args.PidFile, c.Sandbox.PID); err != nil {
+			return nil, err
 		}
 	}
 	c.Status = Created
@@ -141,6 +177,15 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	cu.release()
 	log.Debugf("created container %s", c.describe())
 	return c, nil
+}
+
+// WritePidFile writes pid to path atomically (a synced temp file renamed
+// into place): the shim never reads a partial pid.
+func WritePidFile(path string, pid int) error {
+	if err := writeFileAtomic(path, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("writing pid file: %w", err)
+	}
+	return nil
 }
 
 // sandboxExitError explains a sandbox that went away during create.
@@ -154,7 +199,7 @@ func sandboxExitError(sb *sandbox.Sandbox, err error) error {
 // bootMessage assembles the sandbox's boot message: the spec as a sealed
 // memfd, the control listener, stdio and the console socket.
 func (c *Container) bootMessage(args CreateArgs) (_ *control.Message, retErr error) {
-	m := &control.Message{Type: control.Boot, ID: c.ID}
+	m := &control.Message{Type: control.Boot, ID: c.ID, Bundle: c.Bundle}
 	defer func() {
 		if retErr != nil {
 			for _, f := range m.Files {
@@ -276,7 +321,18 @@ func Start(root, id string) error {
 		return fmt.Errorf("starting container %q: %w", id, err)
 	}
 	c.Started = true
-	return c.save()
+	if err := c.save(); err != nil {
+		return err
+	}
+	if c.Spec != nil && c.Spec.Hooks != nil {
+		st := c.State()
+		st.Status = specs.StateRunning
+		// The spec: a failing poststart hook is logged, and start goes on.
+		if err := specutils.RunHooks("poststart", c.Spec.Hooks.Poststart, st); err != nil {
+			log.Warningf("%v", err)
+		}
+	}
+	return nil
 }
 
 // Wait waits for the container to exit and returns its status: the exit

@@ -66,6 +66,8 @@ type Message struct {
 	Status int `json:"status,omitempty"`
 	// ID is the container id (boot messages).
 	ID string `json:"id,omitempty"`
+	// Bundle is the bundle directory (boot messages).
+	Bundle string `json:"bundle,omitempty"`
 	// Terminal is set on a boot message whose last file is the console
 	// socket.
 	Terminal bool `json:"terminal,omitempty"`

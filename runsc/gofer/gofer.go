@@ -44,6 +44,18 @@ type Agent struct {
 	spec    *specs.Spec
 	init    *exec.Cmd
 	initSo  *control.Conn
+
+	// specFile is the sealed spec, kept for exec'd processes.
+	specFile *os.File
+	// exe is the read-only bind of runsc, opened before init pivots away
+	// from it: exec'd processes are started from it.
+	exe *os.File
+	// ns are init's namespaces, opened before it pivots: exec'd processes
+	// are spawned into them.
+	ns []nsFile
+	// execExited carries the exits of exec'd processes to Run's loop,
+	// the one writer to the sandbox socket.
+	execExited chan *control.Message
 }
 
 // NewAgent reads the boot message from the sandbox and starts the
@@ -66,8 +78,13 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{conf: conf, sandbox: sandbox, spec: spec}
+	a := &Agent{conf: conf, sandbox: sandbox, spec: spec, execExited: make(chan *control.Message, 16)}
 	if err := a.startInit(msg); err != nil {
+		return nil, err
+	}
+	// Kept open for exec'd processes (the deferred close above closes the
+	// message's own copy).
+	if a.specFile, err = dup(msg.Files[BootSpec]); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -91,15 +108,29 @@ func (a *Agent) startInit(msg *control.Message) error {
 	}
 	cmd := exec.Command(exe, append(a.conf.ToFlags(), "init")...)
 	cmd.Args[0] = "runsc-init"
+	if a.exe, err = os.Open(exe); err != nil {
+		conn.Close()
+		return fmt.Errorf("opening runsc binary: %w", err)
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = msg.Files[BootStdin], msg.Files[BootStdout], msg.Files[BootStderr]
 	cmd.ExtraFiles = []*os.File{peer}
 	cmd.Env = []string{}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneFlags, Pdeathsig: syscall.SIGKILL}
+	// Init sets its own pdeathsig (InitMain): Go's fork would check it
+	// against getppid(), which reads 0 across a pid namespace boundary,
+	// and kill a child that joined an existing pid namespace.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneFlags}
 	if err := cmd.Start(); err != nil {
 		conn.Close()
 		return fmt.Errorf("starting init: %w", err)
 	}
-	initMsg := &control.Message{Type: control.Boot, Terminal: msg.Terminal, Files: []*os.File{msg.Files[BootSpec]}}
+	// Before init can pivot away from the host's /proc.
+	if a.ns, err = openNamespaces(cmd.Process.Pid); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		conn.Close()
+		return err
+	}
+	initMsg := &control.Message{Type: control.Boot, ID: msg.ID, Bundle: msg.Bundle, Terminal: msg.Terminal, Files: []*os.File{msg.Files[BootSpec]}}
 	if msg.Terminal {
 		initMsg.Files = append(initMsg.Files, msg.Files[BootConsole])
 	}
@@ -207,6 +238,8 @@ func (a *Agent) Run() error {
 		select {
 		case status := <-exited:
 			return a.sandbox.Send(&control.Message{Type: control.Exited, PID: a.init.Process.Pid, Status: status})
+		case m := <-a.execExited:
+			a.sandbox.Send(m)
 		case req, ok := <-reqs:
 			if !ok {
 				// The sandbox is gone: so is the container.
@@ -237,6 +270,8 @@ func (a *Agent) handle(req *control.Message) (*control.Message, error) {
 	switch req.Type {
 	case control.Start:
 		return a.start()
+	case control.Exec:
+		return a.exec(req)
 	default:
 		return nil, fmt.Errorf("unknown request %q", req.Type)
 	}

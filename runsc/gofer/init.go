@@ -29,6 +29,7 @@ func InitMain(conn *control.Conn) error {
 	// Credentials, capabilities, no_new_privs and seccomp are per thread:
 	// they are all set on this one, which then calls execve.
 	runtime.LockOSThread()
+	protectSelf()
 	err := initMain(conn)
 	conn.Send(&control.Message{Type: control.Error, Err: err.Error()})
 	return err
@@ -71,7 +72,24 @@ func initMain(conn *control.Conn) error {
 	if start.Type != control.Start {
 		return fmt.Errorf("unexpected %q while waiting for start", start.Type)
 	}
+	if spec.Hooks != nil {
+		// startContainer hooks run in the container, before its process.
+		st := specs.State{Version: specs.Version, ID: msg.ID, Status: specs.StateCreated, Pid: os.Getpid(), Bundle: msg.Bundle, Annotations: spec.Annotations}
+		if err := specutils.RunHooks("startContainer", spec.Hooks.StartContainer, st); err != nil {
+			return err
+		}
+	}
 	return execProcess(spec, path)
+}
+
+// protectSelf makes runsc init (and the exec stage) die with the gofer
+// thread that spawned it, and non-dumpable until it execve's the user's
+// binary: no process of the container can ptrace it or read its memory and
+// fds through /proc before then (CVE-2016-9962). execve makes the user's
+// process dumpable again; the pdeathsig stays.
+func protectSelf() {
+	unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 }
 
 // prepare does everything that can happen before start: rootfs, console,
@@ -154,21 +172,7 @@ func setupConsole(socket *os.File) error {
 	if err := MountConsole(slave); err != nil {
 		return err
 	}
-	// The console socket protocol (runc's, which containerd speaks): one
-	// message carrying the master as SCM_RIGHTS and its name as data.
-	name := []byte("/dev/ptmx")
-	if err := unix.Sendmsg(int(socket.Fd()), name, unix.UnixRights(int(master.Fd())), nil, 0); err != nil {
-		return fmt.Errorf("sending pty master to console socket: %w", err)
-	}
-	for fd := 0; fd < 3; fd++ {
-		if err := unix.Dup3(int(slave.Fd()), fd, 0); err != nil {
-			return fmt.Errorf("console stdio: %w", err)
-		}
-	}
-	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
-		return fmt.Errorf("setting controlling terminal: %w", err)
-	}
-	return nil
+	return attachConsole(socket, master, slave)
 }
 
 // lookPath resolves the executable like execvp, with the container's PATH.

@@ -2,6 +2,8 @@ package gofer
 
 import (
 	"fmt"
+	"os"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/syndtr/gocapability/capability"
@@ -136,7 +138,10 @@ func setUser(u specs.User) error {
 	for _, g := range u.AdditionalGids {
 		gids = append(gids, int(g))
 	}
-	if err := unix.Setgroups(gids); err != nil {
+	if err := unix.Setgroups(gids); err != nil && !(len(gids) == 0 && setgroupsDenied()) {
+		// In a user namespace whose gid map an unprivileged runsc wrote
+		// (rootless), setgroups is denied: with no groups asked for,
+		// there is nothing to set.
 		return fmt.Errorf("process.user.additionalGids: %w", err)
 	}
 	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
@@ -149,4 +154,10 @@ func setUser(u specs.User) error {
 		unix.Umask(int(*u.Umask))
 	}
 	return nil
+}
+
+// setgroupsDenied reports whether /proc/self/setgroups says "deny".
+func setgroupsDenied() bool {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && strings.TrimSpace(string(b)) == "deny"
 }

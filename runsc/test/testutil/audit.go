@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -17,7 +18,33 @@ type Snapshot struct {
 	FDs    int
 }
 
-// TakeSnapshot records the host's runsc processes, mounts and our fds.
+var (
+	rootsMu sync.Mutex
+	// roots are the --root directories of this test binary's runtimes:
+	// only their runsc processes are audited, not other tests' on the host.
+	roots []string
+)
+
+func registerRoot(root string) {
+	rootsMu.Lock()
+	roots = append(roots, root)
+	rootsMu.Unlock()
+}
+
+// ours reports whether a runsc command line belongs to this test binary.
+func ours(cmdline string) bool {
+	rootsMu.Lock()
+	defer rootsMu.Unlock()
+	for _, r := range roots {
+		if strings.Contains(cmdline, "--root="+r+"\x00") || strings.Contains(cmdline, "--root\x00"+r+"\x00") {
+			return true
+		}
+	}
+	return false
+}
+
+// TakeSnapshot records this test binary's runsc processes, the mounts
+// under the temp dir (where tests make rootfs trees) and our fds.
 func TakeSnapshot() Snapshot {
 	s := Snapshot{Procs: map[string]bool{}, Mounts: map[string]bool{}}
 	entries, _ := os.ReadDir("/proc")
@@ -26,14 +53,14 @@ func TakeSnapshot() Snapshot {
 		if err != nil {
 			continue
 		}
-		if c := strings.SplitN(string(comm), "\x00", 2)[0]; strings.HasPrefix(c, "runsc-") {
+		if c := strings.SplitN(string(comm), "\x00", 2)[0]; strings.HasPrefix(c, "runsc-") && ours(string(comm)+"\x00") {
 			s.Procs[e.Name()+" "+c] = true
 		}
 	}
 	mi, _ := os.ReadFile("/proc/self/mountinfo")
 	for _, l := range strings.Split(string(mi), "\n") {
 		f := strings.Fields(l)
-		if len(f) > 4 {
+		if len(f) > 4 && strings.HasPrefix(f[4], os.TempDir()+"/") {
 			s.Mounts[f[4]] = true
 		}
 	}

@@ -164,6 +164,7 @@ type Runtime struct {
 func NewRuntime(t testing.TB) *Runtime {
 	t.Helper()
 	r := &Runtime{Bin: Binary(t), Root: t.TempDir()}
+	registerRoot(r.Root)
 	t.Cleanup(func() {
 		// Anything left is force-deleted so later tests start clean, and
 		// the test fails: a test must clean up what it creates.
