@@ -33,6 +33,12 @@ const (
 // SIGKILL if the sandbox dies. boot.Files are the spec, stdio and console
 // from create's boot message; they are sent on and stay owned by the
 // caller.
+//
+// In rootless mode the sandbox was born in the container's user namespace
+// (and in its network namespace, when the spec asks for a new one; see
+// runsc/sandbox/rootless.go): the gofer and init stay in them, and the
+// sandbox brings the loopback interface up. With RootfsOverlayAnnotation,
+// the gofer is given a writable overlay of root.path built here.
 func StartGofer(conf *config.Config, exe string, spec *specs.Spec, boot *control.Message) (*exec.Cmd, *control.Conn, error) {
 	conn, peer, err := control.Pair()
 	if err != nil {
@@ -43,7 +49,15 @@ func StartGofer(conf *config.Config, exe string, spec *specs.Spec, boot *control
 		Cloneflags: unix.CLONE_NEWNS,
 		Pdeathsig:  syscall.SIGKILL,
 	}
-	if path, ok := specutils.HasNamespace(spec, specs.UserNamespace); ok {
+	specFile, err := goferSpec(conf, spec, boot)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	if specFile != boot.Files[BootSpec] {
+		defer specFile.Close()
+	}
+	if path, ok := specutils.HasNamespace(spec, specs.UserNamespace); ok && !conf.Rootless {
 		if path != "" {
 			conn.Close()
 			return nil, nil, fmt.Errorf("linux.namespaces: joining a user namespace by path is not supported")
@@ -68,7 +82,7 @@ func StartGofer(conf *config.Config, exe string, spec *specs.Spec, boot *control
 		return nil, nil, fmt.Errorf("starting gofer: %w", err)
 	}
 	msg := &control.Message{Type: control.Boot, ID: boot.ID, Terminal: boot.Terminal}
-	msg.Files = append(msg.Files, boot.Files[BootSpec], boot.Files[BootStdin], boot.Files[BootStdout], boot.Files[BootStderr])
+	msg.Files = append(msg.Files, specFile, boot.Files[BootStdin], boot.Files[BootStdout], boot.Files[BootStderr])
 	if boot.Terminal {
 		msg.Files = append(msg.Files, boot.Files[BootConsole])
 	}

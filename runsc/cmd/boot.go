@@ -165,6 +165,10 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 			reexec = append(reexec, a)
 		}
 	}
+	if conf.Rootless {
+		// A rootless sandbox's user namespace maps only the caller.
+		return boot.CallSelfWithoutCaps(reexec)
+	}
 	return callSelfAsNobody(reexec)
 }
 

@@ -61,8 +61,18 @@ func haveSysAdmin() bool {
 
 // Start starts the sandbox process and sends it the boot message.
 func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
-	if !haveSysAdmin() && !conf.TestOnlySkipChroot {
-		return nil, fmt.Errorf("starting sandbox: CAP_SYS_ADMIN is required (rootless sandboxes are not supported yet)")
+	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
+	switch {
+	case conf.Rootless:
+		spec, err := bootSpec(args.Boot)
+		if err != nil {
+			return nil, err
+		}
+		if attr, err = rootlessAttr(spec); err != nil {
+			return nil, err
+		}
+	case !haveSysAdmin() && !conf.TestOnlySkipChroot:
+		return nil, fmt.Errorf("starting sandbox: CAP_SYS_ADMIN is required: run as root, or pass --rootless")
 	}
 	conn, peer, err := control.Pair()
 	if err != nil {
@@ -86,7 +96,7 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	// travel in the boot message, so no runsc process but the container's
 	// own holds the caller's stdout/stderr.
 	cmd.ExtraFiles = []*os.File{peer}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
+	cmd.SysProcAttr = attr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
 	}
