@@ -48,7 +48,9 @@ func (l *doList) Set(v string) error { *l = append(*l, v); return nil }
 func (*Do) Name() string { return "do" }
 
 // Synopsis implements subcommands.Command.
-func (*Do) Synopsis() string { return "run a command in a sandbox, with the host's root under a writable overlay" }
+func (*Do) Synopsis() string {
+	return "run a command in a sandbox, with the host's root under a writable overlay"
+}
 
 // Usage implements subcommands.Command.
 func (*Do) Usage() string {
