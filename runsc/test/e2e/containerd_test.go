@@ -102,7 +102,17 @@ func startContainerd(t *testing.T) *containerd {
 		cniConf:      filepath.Join(dir, "cni"),
 	}
 	cleanupCgroups(t, c.cgroupParent)
-	auditProcs(t, dir, c.cgroupParent)
+	// ctr's containers keep their runtime state under the runc shim's
+	// default root, per namespace: it must be empty at the end.
+	shimRoot := filepath.Join("/run/containerd/runc", c.ns)
+	t.Cleanup(func() {
+		if entries, _ := os.ReadDir(shimRoot); len(entries) > 0 {
+			t.Errorf("runtime state left in %s: %v", shimRoot, entries)
+		}
+		os.RemoveAll(shimRoot)
+	})
+	auditProcs(t, dir+"/", c.cgroupParent)
+	auditProcs(t, shimRoot, "")
 	if err := os.MkdirAll(c.cniConf, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -131,10 +141,7 @@ func startContainerd(t *testing.T) *containerd {
 // removeAll kills and deletes every task and container of the test's
 // namespace.
 func (c *containerd) removeAll() {
-	ctr := func(args ...string) string {
-		out, _ := exec.Command("ctr", append([]string{"--address", c.sock, "-n", c.ns}, args...)...).Output()
-		return string(out)
-	}
+	ctr := c.try
 	ids := strings.Fields(ctr("containers", "ls", "-q"))
 	for _, id := range ids {
 		ctr("tasks", "kill", "-s", "SIGKILL", id)
@@ -151,10 +158,27 @@ func (c *containerd) removeAll() {
 	}
 }
 
+// try runs ctr in the test's namespace for teardown: bounded, never
+// failing.
+func (c *containerd) try(args ...string) string {
+	return tryCmd(cleanupTimeout, "ctr", append([]string{"--address", c.sock, "-n", c.ns}, args...)...)
+}
+
+// taskRunning reports whether `ctr task ls` lists id as running or paused,
+// for teardown.
+func (c *containerd) taskRunning(id string) bool {
+	for _, l := range strings.Split(c.try("tasks", "ls"), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == id {
+			return f[2] == "RUNNING" || f[2] == "PAUSED"
+		}
+	}
+	return false
+}
+
 // ctrNS runs ctr against c in namespace ns.
 func (c *containerd) ctrNS(t *testing.T, ns string, args ...string) result {
 	t.Helper()
-	return runCmd(t, 90*time.Second, exec.Command("ctr", append([]string{"--address", c.sock, "-n", ns}, args...)...))
+	return runCmd(t, clientTimeout, exec.Command("ctr", append([]string{"--address", c.sock, "-n", ns}, args...)...))
 }
 
 // ctr runs ctr against c in the test's namespace.
@@ -235,15 +259,15 @@ func (c *containerd) runDetached(t *testing.T, rt string, args ...string) string
 	cg := "/" + c.cgroupParent + "/" + id
 	c.must(t, append([]string{"run", "-d", "--null-io", "--runc-binary", binaryOf(t, rt), "--cgroup", cg, ctrImage, id}, args...)...)
 	t.Cleanup(func() {
-		c.ctr(t, "tasks", "kill", "-s", "SIGKILL", id)
+		c.try("tasks", "kill", "-s", "SIGKILL", id)
 		eventually(10*time.Second, func() string {
-			if st, _ := c.taskStatus(t, id); st == "RUNNING" || st == "PAUSED" {
-				return st
+			if c.taskRunning(id) {
+				return "running"
 			}
 			return ""
 		})
-		c.ctr(t, "tasks", "rm", "-f", id)
-		c.ctr(t, "containers", "rm", id)
+		c.try("tasks", "rm", "-f", id)
+		c.try("containers", "rm", id)
 	})
 	if st, pid := c.taskStatus(t, id); st != "RUNNING" || pid <= 0 {
 		t.Fatalf("task %s is %q with pid %d after ctr run -d, want RUNNING", id, st, pid)

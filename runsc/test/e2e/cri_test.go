@@ -78,7 +78,7 @@ func newCRI(t *testing.T, c *containerd) *cri {
 	}
 	t.Cleanup(func() {
 		if exec.Command("ip", "link", "show", bridge).Run() == nil {
-			exec.Command("ip", "link", "del", bridge).Run()
+			tryCmd(cleanupTimeout, "ip", "link", "del", bridge)
 		}
 	})
 	r := &cri{c: c, bin: crictl(t), config: filepath.Join(c.dir, "crictl.yaml")}
@@ -87,14 +87,14 @@ func newCRI(t *testing.T, c *containerd) *cri {
 		t.Fatal(err)
 	}
 	// Pods are removed before containerd stops.
-	t.Cleanup(func() { exec.Command(r.bin, "--config", r.config, "rmp", "--all", "--force").Run() })
+	t.Cleanup(func() { tryCmd(2*cleanupTimeout, r.bin, "--config", r.config, "rmp", "--all", "--force") })
 	return r
 }
 
 // run runs crictl.
 func (r *cri) run(t *testing.T, args ...string) result {
 	t.Helper()
-	return runCmd(t, 2*time.Minute, exec.Command(r.bin, append([]string{"--config", r.config}, args...)...))
+	return runCmd(t, clientTimeout, exec.Command(r.bin, append([]string{"--config", r.config}, args...)...))
 }
 
 // must runs crictl and fails t unless it exits 0; it returns stdout,
@@ -198,8 +198,8 @@ func criPod(t *testing.T, r *cri, rt string) {
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
-			r.run(t, "stopp", podID)
-			r.run(t, "rmp", "-f", podID)
+			tryCmd(cleanupTimeout, r.bin, "--config", r.config, "stopp", podID)
+			tryCmd(cleanupTimeout, r.bin, "--config", r.config, "rmp", "-f", podID)
 		}
 	})
 	podPid, podStatus := r.inspect(t, "inspectp", podID)

@@ -90,14 +90,14 @@ func startDockerd(t *testing.T) *dockerd {
 
 // removeAll force-removes every container of the daemon.
 func (d *dockerd) removeAll() {
-	cmd := exec.Command("docker", "ps", "-aq")
-	cmd.Env = d.env
-	out, _ := cmd.Output()
-	if ids := strings.Fields(string(out)); len(ids) > 0 {
-		rm := exec.Command("docker", append([]string{"rm", "-f"}, ids...)...)
-		rm.Env = d.env
-		rm.Run()
+	if ids := strings.Fields(d.try("ps", "-aq")); len(ids) > 0 {
+		d.try(append([]string{"rm", "-f"}, ids...)...)
 	}
+}
+
+// try runs the docker client for teardown: bounded, never failing.
+func (d *dockerd) try(args ...string) string {
+	return tryCmd(cleanupTimeout, "docker", append([]string{"-H", "unix://" + d.sock}, args...)...)
 }
 
 // docker runs the docker client against d.
@@ -105,7 +105,7 @@ func (d *dockerd) docker(t *testing.T, args ...string) result {
 	t.Helper()
 	cmd := exec.Command("docker", args...)
 	cmd.Env = d.env
-	return runCmd(t, 90*time.Second, cmd)
+	return runCmd(t, clientTimeout, cmd)
 }
 
 // must runs the docker client and fails t unless it exits 0.
@@ -123,7 +123,7 @@ func (d *dockerd) must(t *testing.T, args ...string) string {
 func (d *dockerd) runDetached(t *testing.T, rt string, args ...string) string {
 	t.Helper()
 	id := strings.TrimSpace(d.must(t, append([]string{"run", "-d", "--runtime=" + rt, dockerImage}, args...)...))
-	t.Cleanup(func() { d.docker(t, "rm", "-f", id) })
+	t.Cleanup(func() { d.try("rm", "-f", id) })
 	return id
 }
 
@@ -351,7 +351,7 @@ func dockerExecTTY(t *testing.T, d *dockerd, rt string) {
 	id := d.runDetached(t, rt, "sleep", "1000")
 	cmd := exec.Command("script", "-qec", "docker exec -it "+id+" sh -c 'tty; stty size; echo tty-ok; exit 4'", "/dev/null")
 	cmd.Env = d.env
-	res := runCmd(t, 90*time.Second, cmd)
+	res := runCmd(t, clientTimeout, cmd)
 	if res.Code != 4 || !strings.Contains(res.Stdout, "/dev/pts/") || !strings.Contains(res.Stdout, "tty-ok") {
 		t.Errorf("docker exec -it under script: %v\nwant exit 4, a /dev/pts tty and tty-ok", res)
 	}

@@ -5,6 +5,7 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -66,10 +67,46 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 }
 
-// runCmd runs cmd with a timeout. Output goes through files, not pipes: a
-// client may leave a daemon-side child holding them.
+// Timeouts of client commands. A wedged runtime makes the shim, and so
+// every client call about that container, hang: calls give up early, and
+// teardown calls even earlier, so that teardown (which kills what is
+// left) runs before `go test -timeout` panics and skips it.
+const (
+	clientTimeout   = 45 * time.Second
+	cleanupTimeout  = 15 * time.Second
+	deadlineReserve = 2 * time.Minute
+)
+
+// capTimeout shortens timeout so that a test ends deadlineReserve before
+// the test binary's deadline.
+func capTimeout(t testing.TB, timeout time.Duration) time.Duration {
+	if dt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if d, ok := dt.Deadline(); ok {
+			if left := time.Until(d) - deadlineReserve; left < timeout {
+				timeout = max(left, 5*time.Second)
+			}
+		}
+	}
+	return timeout
+}
+
+// tryCmd runs cmd with a timeout, killing it then, for teardown: it never
+// fails the test. Output is discarded.
+func tryCmd(timeout time.Duration, name string, args ...string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.WaitDelay = time.Second
+	out, _ := cmd.Output()
+	return string(out)
+}
+
+// runCmd runs cmd with a timeout (capped by the test deadline). Output goes
+// through files, not pipes: a client may leave a daemon-side child holding
+// them.
 func runCmd(t testing.TB, timeout time.Duration, cmd *exec.Cmd) result {
 	t.Helper()
+	timeout = capTimeout(t, timeout)
 	var files [2]*os.File
 	for i := range files {
 		f, err := os.CreateTemp("", "e2e-out")
