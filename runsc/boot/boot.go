@@ -75,13 +75,16 @@ func StartGofer(conf *config.Config, exe string, spec *specs.Spec, boot *control
 	}
 	cmd := exec.Command(exe, append(conf.ToFlags(), "gofer", boot.ID)...)
 	cmd.Args[0] = "runsc-gofer"
+	// Our own stdio (create's /dev/null), not nil: Go would open
+	// /dev/null here, inside the container's device cgroup.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{peer}
 	cmd.SysProcAttr = attr
 	if err := cmd.Start(); err != nil {
 		conn.Close()
 		return nil, nil, fmt.Errorf("starting gofer: %w", err)
 	}
-	msg := &control.Message{Type: control.Boot, ID: boot.ID, Terminal: boot.Terminal}
+	msg := &control.Message{Type: control.Boot, ID: boot.ID, Bundle: boot.Bundle, Terminal: boot.Terminal}
 	msg.Files = append(msg.Files, specFile, boot.Files[BootStdin], boot.Files[BootStdout], boot.Files[BootStderr])
 	if boot.Terminal {
 		msg.Files = append(msg.Files, boot.Files[BootConsole])

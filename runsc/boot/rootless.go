@@ -1,7 +1,6 @@
 package boot
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/runsc/config"
 	"runsc.dev/runsc/runsc/control"
+	"runsc.dev/runsc/runsc/specutils"
 )
 
 // goferSpec returns the spec file for the gofer and init: the one create
@@ -57,7 +57,7 @@ func goferSpec(conf *config.Config, spec *specs.Spec, boot *control.Message) (*o
 			case ns.Type == specs.UserNamespace:
 				continue
 			case ns.Type == specs.NetworkNamespace && ns.Path == "":
-				if err := LoopbackUp(); err != nil {
+				if err := specutils.LoopbackUp(); err != nil {
 					return nil, err
 				}
 				continue
@@ -71,7 +71,7 @@ func goferSpec(conf *config.Config, spec *specs.Spec, boot *control.Message) (*o
 	if !dirty {
 		return orig, nil
 	}
-	return sealedSpec(&changed)
+	return specutils.SealedSpecFile(&changed)
 }
 
 // overlaySkips are the destinations the spec mounts a filesystem (not a
@@ -90,50 +90,6 @@ func overlaySkips(spec *specs.Spec) []string {
 		}
 	}
 	return out
-}
-
-// sealedSpec writes spec into a sealed memfd.
-func sealedSpec(spec *specs.Spec) (*os.File, error) {
-	b, err := json.Marshal(spec)
-	if err != nil {
-		return nil, fmt.Errorf("encoding spec: %w", err)
-	}
-	fd, err := unix.MemfdCreate("runsc-spec", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, fmt.Errorf("creating spec memfd: %w", err)
-	}
-	f := os.NewFile(uintptr(fd), "spec")
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("writing spec memfd: %w", err)
-	}
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sealing spec memfd: %w", err)
-	}
-	return f, nil
-}
-
-// LoopbackUp brings up the loopback interface of the calling thread's
-// network namespace (runc does the same for a new network namespace).
-func LoopbackUp() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("loopback: socket: %w", err)
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return fmt.Errorf("loopback: %w", err)
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("loopback: reading flags: %w", err)
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("loopback: bringing lo up: %w", err)
-	}
-	return nil
 }
 
 // Securebits (linux/securebits.h).

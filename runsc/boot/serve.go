@@ -37,8 +37,9 @@ type Server struct {
 	// Exited events go to the reader loop instead.
 	replies chan *control.Message
 
-	// pending counts Wait requests not yet answered: the sandbox answers
-	// them all before it exits.
+	// pending counts requests not yet answered: the sandbox answers them
+	// (a start racing with a container that exits at once, every wait)
+	// before it exits.
 	pending sync.WaitGroup
 
 	mu      sync.Mutex
@@ -178,12 +179,12 @@ func (s *Server) handle(c *control.Conn) {
 		if err != nil {
 			return
 		}
+		s.pending.Add(1)
 		switch req.Type {
 		case control.Start, control.Exec:
 			resp, err := s.callGofer(req)
 			c.Reply(resp, err)
 		case control.Wait:
-			s.pending.Add(1)
 			st := 0
 			if req.PID == 0 || req.PID == s.initPID {
 				st = s.wait()
@@ -191,10 +192,10 @@ func (s *Server) handle(c *control.Conn) {
 				st = s.waitExec(req.PID)
 			}
 			c.Reply(&control.Message{Status: st}, nil)
-			s.pending.Done()
 		default:
 			c.Reply(nil, fmt.Errorf("unknown request %q", req.Type))
 		}
+		s.pending.Done()
 		for _, f := range req.Files {
 			f.Close()
 		}

@@ -1,7 +1,6 @@
 package container
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -101,7 +100,14 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		var res *specs.LinuxResources
 		var path string
 		if args.Spec.Linux != nil {
-			res, path = args.Spec.Linux.Resources, args.Spec.Linux.CgroupsPath
+			path = args.Spec.Linux.CgroupsPath
+			// A copy: the spec keeps the config's own device rules.
+			r := specs.LinuxResources{}
+			if args.Spec.Linux.Resources != nil {
+				r = *args.Spec.Linux.Resources
+			}
+			r.Devices = deviceRules(args.Spec)
+			res = &r
 		}
 		if c.Cgroup, err = cgroup.New(res, path, c.ID, conf.SystemdCgroup); err != nil {
 			return nil, err
@@ -207,7 +213,7 @@ func (c *Container) bootMessage(args CreateArgs) (_ *control.Message, retErr err
 			}
 		}
 	}()
-	specFile, err := specMemfd(args.Spec)
+	specFile, err := specutils.SealedSpecFile(args.Spec)
 	if err != nil {
 		return nil, err
 	}
@@ -266,29 +272,6 @@ func dialConsole(path string) (*os.File, error) {
 	}
 	defer conn.Close()
 	return conn.File()
-}
-
-// specMemfd writes the normalised spec into a sealed memfd: every runsc
-// process of the container reads the same bytes, and none can change them.
-func specMemfd(spec *specs.Spec) (*os.File, error) {
-	b, err := json.Marshal(spec)
-	if err != nil {
-		return nil, fmt.Errorf("encoding spec: %w", err)
-	}
-	fd, err := unix.MemfdCreate("runsc-spec", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, fmt.Errorf("creating spec memfd: %w", err)
-	}
-	f := os.NewFile(uintptr(fd), "spec")
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("writing spec memfd: %w", err)
-	}
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sealing spec memfd: %w", err)
-	}
-	return f, nil
 }
 
 // Start makes a created container's init execve the user's process.

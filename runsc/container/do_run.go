@@ -9,8 +9,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
-	"runsc.dev/runsc/runsc/boot"
 	"runsc.dev/runsc/runsc/config"
+	"runsc.dev/runsc/runsc/specutils"
 )
 
 // DoKillGrace is how long `runsc do` lets the command handle a forwarded
@@ -42,7 +42,7 @@ func Do(conf *config.Config, id, cwd string, spec *specs.Spec, newNet bool, sigs
 				done <- result{0, fmt.Errorf("creating a network namespace: %w", err)}
 				return
 			}
-			if err := boot.LoopbackUp(); err != nil {
+			if err := specutils.LoopbackUp(); err != nil {
 				done <- result{0, err}
 				return
 			}

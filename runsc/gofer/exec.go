@@ -139,11 +139,9 @@ func (a *Agent) startExec(req *control.Message, files []*os.File) (*exec.Cmd, er
 	cmd.ExtraFiles = []*os.File{peer, a.exe}
 	cmd.Env = []string{}
 	if req.Terminal {
-		null, err := os.Open(os.DevNull)
-		if err == nil {
-			defer null.Close()
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
-		}
+		// The gofer's own stdio are /dev/null, opened outside the
+		// container's device cgroup.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	} else {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = files[ExecStdin], files[ExecStdout], files[ExecStderr]
 	}

@@ -115,6 +115,12 @@ func prepare(spec *specs.Spec, console *os.File) (string, error) {
 	if err := FinalizeRootfs(spec); err != nil {
 		return "", err
 	}
+	if path, ok := specutils.HasNamespace(spec, specs.NetworkNamespace); ok && path == "" {
+		// A new network namespace gets its loopback up, as runc does.
+		if err := specutils.LoopbackUp(); err != nil {
+			return "", err
+		}
+	}
 	if _, ok := specutils.HasNamespace(spec, specs.UTSNamespace); ok {
 		if spec.Hostname != "" {
 			if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {

@@ -29,6 +29,31 @@ func execProcess(spec *specs.Spec, path string) error {
 	if err != nil {
 		return err
 	}
+	// Scheduling and personality first, while we hold CAP_SYS_NICE; they
+	// are inherited across execve.
+	if p.Scheduler != nil {
+		attr, err := specutils.SchedAttr(p.Scheduler)
+		if err != nil {
+			return err
+		}
+		if err := unix.SchedSetAttr(0, attr, 0); err != nil {
+			return fmt.Errorf("process.scheduler: %w", err)
+		}
+	}
+	if p.IOPriority != nil {
+		if err := specutils.SetIOPriority(p.IOPriority); err != nil {
+			return err
+		}
+	}
+	if spec.Linux != nil && spec.Linux.Personality != nil {
+		persona, err := specutils.Personality(spec.Linux.Personality)
+		if err != nil {
+			return err
+		}
+		if _, _, errno := unix.Syscall(unix.SYS_PERSONALITY, persona, 0, 0); errno != 0 {
+			return fmt.Errorf("linux.personality: %w", errno)
+		}
+	}
 	// The bounding set is dropped first, while we still hold CAP_SETPCAP,
 	// and ambient and inheritable stay empty unless asked (CVE-2022-29162).
 	if err := caps.Apply(capability.BOUNDS); err != nil {

@@ -164,6 +164,16 @@ func ValidateProcess(p *specs.Process) error {
 	if len(p.Args) == 0 || p.Args[0] == "" {
 		return invalid("process.args", "must not be empty")
 	}
+	if p.IOPriority != nil {
+		if _, err := IOPriority(p.IOPriority); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidSpec, err)
+		}
+	}
+	if p.Scheduler != nil {
+		if _, err := SchedAttr(p.Scheduler); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidSpec, err)
+		}
+	}
 	if err := checkPathLen("process.cwd", p.Cwd); err != nil {
 		return err
 	}
@@ -202,6 +212,20 @@ func ValidateProcess(p *specs.Process) error {
 }
 
 func validateLinux(l *specs.Linux) error {
+	// What runsc cannot do is refused, naming the field, not ignored.
+	switch {
+	case l.IntelRdt != nil:
+		return invalid("linux.intelRdt", "is not supported by runsc")
+	case l.MemoryPolicy != nil:
+		return invalid("linux.memoryPolicy", "is not supported by runsc")
+	case len(l.TimeOffsets) > 0:
+		return invalid("linux.timeOffsets", "is not supported by runsc")
+	}
+	if l.Personality != nil {
+		if _, err := Personality(l.Personality); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidSpec, err)
+		}
+	}
 	seen := map[specs.LinuxNamespaceType]bool{}
 	for i, ns := range l.Namespaces {
 		if _, ok := NamespaceFlag(ns.Type); !ok {
