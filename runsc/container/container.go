@@ -185,16 +185,36 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	return nil
 }
 
-// Processes returns the host processes of the container: those sharing the
-// init's PID namespace when the container has its own, else just init.
+// Processes returns the host processes of the container. With a pid
+// namespace of its own, they are the processes of that namespace; a
+// container that joined another's (or the host's) pid namespace owns only
+// what is in its cgroup, less the runsc processes serving it; without
+// either, just init. A joined namespace is never scanned: it holds other
+// containers' processes, or the whole host's.
 func (c *Container) Processes() ([]specutils.Proc, error) {
 	if !c.Init.Exists() {
 		return nil, nil
 	}
-	if _, ok := specutils.HasNamespace(c.Spec, specs.PIDNamespace); !ok || c.Spec == nil {
+	if path, ok := specutils.HasNamespace(c.Spec, specs.PIDNamespace); ok && path == "" {
+		return specutils.ProcsInPIDNamespaceOf(c.Init.PID)
+	}
+	if c.Cgroup == nil {
 		return []specutils.Proc{c.Init}, nil
 	}
-	return specutils.ProcsInPIDNamespaceOf(c.Init.PID)
+	pids, err := c.Cgroup.Procs()
+	if err != nil {
+		return nil, fmt.Errorf("listing processes of container %q: %w", c.ID, err)
+	}
+	var out []specutils.Proc
+	for _, pid := range pids {
+		if pid == c.Sandbox.PID || pid == c.Gofer.PID {
+			continue
+		}
+		if p, err := specutils.NewProc(pid); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // waitGone waits up to d for every given process to disappear.

@@ -77,6 +77,9 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	}
 	defer l.release()
 
+	if err := redirectNamespaces(conf.RootDir, args.ID, args.Spec); err != nil {
+		return nil, err
+	}
 	c := &Container{
 		ID:      args.ID,
 		Bundle:  args.Bundle,

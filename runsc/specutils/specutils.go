@@ -274,7 +274,7 @@ func validateLinux(l *specs.Linux) error {
 // HasNamespace reports whether the spec asks for a namespace of type t, and
 // its path when one is to be joined.
 func HasNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) (path string, ok bool) {
-	if spec.Linux == nil {
+	if spec == nil || spec.Linux == nil {
 		return "", false
 	}
 	for _, ns := range spec.Linux.Namespaces {
