@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/google/subcommands"
-	"golang.org/x/sys/unix"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/cmd"
 	"runsc.dev/runsc/runsc/config"

@@ -138,7 +138,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	c.Sandbox = sb.Proc
 	// Saved before waiting, so a create killed from here on leaves PIDs
 	// that delete can find.
-	if err := c.save(); err != nil {
+	if err := c.saveUnsynced(); err != nil {
 		return nil, err
 	}
 
@@ -191,7 +191,9 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 // WritePidFile writes pid to path atomically (a synced temp file renamed
 // into place): the shim never reads a partial pid.
 func WritePidFile(path string, pid int) error {
-	if err := writeFileAtomic(path, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+	// Atomic by rename; not fsynced: no process it names outlives a crash
+	// of the machine.
+	if err := writeFileAtomic(path, []byte(strconv.Itoa(pid)), 0o644, false); err != nil {
 		return fmt.Errorf("writing pid file: %w", err)
 	}
 	return nil

@@ -94,17 +94,24 @@ func (l *lock) release() {
 
 // save writes the container's state atomically: a temp file, fsynced, then
 // renamed over state.json, so a reader never sees a torn file.
-func (c *Container) save() error {
+func (c *Container) save() error { return c.write(true) }
+
+// saveUnsynced is save without the fsync, for a record that only has to
+// survive this process (the page cache does), not the machine: a create
+// killed half-way leaves the PIDs delete needs.
+func (c *Container) saveUnsynced() error { return c.write(false) }
+
+func (c *Container) write(sync bool) error {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encoding state: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(c.dir, stateFile), b, 0o600)
+	return writeFileAtomic(filepath.Join(c.dir, stateFile), b, 0o600, sync)
 }
 
-// writeFileAtomic writes data to path through a synced temp file and a
-// rename.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+// writeFileAtomic writes data to path through a temp file (fsynced when
+// sync is set) and a rename: readers see the old file or the new one.
+func writeFileAtomic(path string, data []byte, mode os.FileMode, sync bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -118,9 +125,11 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("syncing %s: %w", path, err)
+	if sync {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return fmt.Errorf("syncing %s: %w", path, err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)

@@ -137,7 +137,9 @@ func (a *Agent) startExec(req *control.Message, files []*os.File) (*exec.Cmd, er
 	cmd := exec.Command("/proc/self/fd/4", append(a.conf.ToFlags(), "init", "--exec")...)
 	cmd.Args[0] = "runsc-exec"
 	cmd.ExtraFiles = []*os.File{peer, a.exe}
-	cmd.Env = []string{}
+	// The Go runtime of these short-lived stages need not collect: they
+	// execve soon, and their environment is not the container's.
+	cmd.Env = []string{"GOGC=off"}
 	if req.Terminal {
 		// The gofer's own stdio are /dev/null, opened outside the
 		// container's device cgroup.

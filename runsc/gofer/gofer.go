@@ -114,7 +114,9 @@ func (a *Agent) startInit(msg *control.Message) error {
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = msg.Files[BootStdin], msg.Files[BootStdout], msg.Files[BootStderr]
 	cmd.ExtraFiles = []*os.File{peer}
-	cmd.Env = []string{}
+	// The Go runtime of these short-lived stages need not collect: they
+	// execve soon, and their environment is not the container's.
+	cmd.Env = []string{"GOGC=off"}
 	// Init sets its own pdeathsig (InitMain): Go's fork would check it
 	// against getppid(), which reads 0 across a pid namespace boundary,
 	// and kill a child that joined an existing pid namespace.
