@@ -24,13 +24,12 @@ const (
 // nsFile is an open namespace of init.
 type nsFile struct {
 	f    *os.File
-	kind int // CLONE_NEW*
+	name string // as in /proc/<pid>/ns
+	kind int    // CLONE_NEW*
 }
 
-// openNamespaces opens the namespaces of pid that exec'd processes join,
-// leaving out those the gofer already shares. The user and mount
-// namespaces are the gofer's own. (Joining a time namespace needs a
-// single-threaded caller: only one that init has of its own is joined.)
+// openNamespaces opens the namespaces of pid that exec'd processes join.
+// The user and mount namespaces are the gofer's own.
 func openNamespaces(pid int) ([]nsFile, error) {
 	var out []nsFile
 	for _, ns := range []struct {
@@ -47,20 +46,30 @@ func openNamespaces(pid int) ([]nsFile, error) {
 			}
 			return nil, fmt.Errorf("opening %s namespace of init: %w", ns.name, err)
 		}
-		if sameNamespace(f, "/proc/self/ns/"+ns.name) {
-			f.Close()
-			continue
-		}
-		out = append(out, nsFile{f: f, kind: ns.kind})
+		out = append(out, nsFile{f: f, name: ns.name, kind: ns.kind})
 	}
 	return out, nil
 }
 
-// sameNamespace reports whether f and path are the same namespace inode.
-func sameNamespace(f *os.File, path string) bool {
-	a, err1 := f.Stat()
-	b, err2 := os.Stat(path)
-	return err1 == nil && err2 == nil && os.SameFile(a, b)
+// inode returns the inode of an open namespace file, 0 if unknown.
+func inode(f *os.File) uint64 {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return 0
+	}
+	return st.Ino
+}
+
+// ownNamespaces records the inodes of this process's namespaces.
+func ownNamespaces() map[string]uint64 {
+	out := map[string]uint64{}
+	for _, name := range []string{"pid", "net", "ipc", "uts", "cgroup", "time"} {
+		var st unix.Stat_t
+		if err := unix.Stat("/proc/self/ns/"+name, &st); err == nil {
+			out[name] = st.Ino
+		}
+	}
+	return out
 }
 
 func dup(f *os.File) (*os.File, error) {
@@ -122,8 +131,16 @@ func (a *Agent) exec(req *control.Message) (*control.Message, error) {
 // the exec stage from the sealed runsc binary and hands it the process.
 func (a *Agent) startExec(req *control.Message, files []*os.File) (*exec.Cmd, error) {
 	for _, ns := range a.ns {
+		// A fresh thread has the gofer's original namespaces (Go clones
+		// new threads from its template thread, not from the main thread
+		// that joined init's by-path ones): one init shares is left
+		// alone; joining a time namespace, even the same one, needs a
+		// single-threaded caller.
+		if a.origNS[ns.name] == inode(ns.f) {
+			continue
+		}
 		if err := unix.Setns(int(ns.f.Fd()), ns.kind); err != nil {
-			return nil, fmt.Errorf("exec: joining namespace: %w", err)
+			return nil, fmt.Errorf("exec: joining %s namespace: %w", ns.name, err)
 		}
 	}
 	conn, peer, err := control.Pair()

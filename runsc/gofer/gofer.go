@@ -53,6 +53,9 @@ type Agent struct {
 	// ns are init's namespaces, opened before it pivots: exec'd processes
 	// are spawned into them.
 	ns []nsFile
+	// origNS are the gofer's namespaces before it joined init's by-path
+	// ones (inodes by /proc/<pid>/ns name).
+	origNS map[string]uint64
 	// execExited carries the exits of exec'd processes to Run's loop,
 	// the one writer to the sandbox socket.
 	execExited chan *control.Message
@@ -78,7 +81,7 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{conf: conf, sandbox: sandbox, spec: spec, execExited: make(chan *control.Message, 16)}
+	a := &Agent{conf: conf, sandbox: sandbox, spec: spec, origNS: ownNamespaces(), execExited: make(chan *control.Message, 16)}
 	if err := a.startInit(msg); err != nil {
 		return nil, err
 	}
