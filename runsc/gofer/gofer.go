@@ -139,6 +139,19 @@ func (a *Agent) startInit(msg *control.Message) error {
 	if msg.Terminal {
 		initMsg.Files = append(initMsg.Files, msg.Files[BootConsole])
 	}
+	if tree := namedFile(msg, IdmappedRootfsFile); tree != nil {
+		// Renamed so that init finds it too.
+		fd, err := unix.FcntlInt(tree.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			conn.Close()
+			return fmt.Errorf("dup of the idmapped rootfs: %w", err)
+		}
+		named := os.NewFile(uintptr(fd), IdmappedRootfsFile)
+		defer named.Close()
+		initMsg.Files = append(initMsg.Files, named)
+	}
 	if err := conn.Send(initMsg); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -146,6 +159,25 @@ func (a *Agent) startInit(msg *control.Message) error {
 		return fmt.Errorf("sending boot message to init: %w", err)
 	}
 	a.init, a.initSo = cmd, conn
+	return nil
+}
+
+// IdmappedRootfsFile names (in Message.FileNames) the detached, idmapped
+// clone of the rootfs that the sandbox may send with the boot message (see
+// boot.IdmappedRootfsFile): init attaches it in place of its bind of
+// root.path onto itself.
+const IdmappedRootfsFile = "idmapped-rootfs"
+
+// namedFile returns the file of msg sent under name, or nil.
+func namedFile(msg *control.Message, name string) *os.File {
+	if len(msg.FileNames) != len(msg.Files) {
+		return nil
+	}
+	for i, n := range msg.FileNames {
+		if n == name {
+			return msg.Files[i]
+		}
+	}
 	return nil
 }
 

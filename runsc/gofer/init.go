@@ -53,7 +53,14 @@ func initMain(conn *control.Conn) error {
 		console = msg.Files[InitConsole]
 		defer console.Close()
 	}
-	path, err := prepare(spec, console)
+	tree, treeFd := namedFile(msg, IdmappedRootfsFile), -1
+	if tree != nil {
+		treeFd = int(tree.Fd())
+	}
+	path, err := prepare(spec, console, treeFd)
+	if tree != nil {
+		tree.Close()
+	}
 	if err != nil {
 		return err
 	}
@@ -94,12 +101,13 @@ func protectSelf() {
 
 // prepare does everything that can happen before start: rootfs, console,
 // hostname, sysctls, rlimits, oom_score_adj, cwd; and resolves the
-// executable, so that a missing binary fails create.
-func prepare(spec *specs.Spec, console *os.File) (string, error) {
+// executable, so that a missing binary fails create. tree, when >= 0, is
+// the idmapped rootfs the sandbox made (see prepareRootfs).
+func prepare(spec *specs.Spec, console *os.File, tree int) (string, error) {
 	if _, err := unix.Setsid(); err != nil {
 		return "", fmt.Errorf("setsid: %w", err)
 	}
-	if err := PrepareRootfs(spec); err != nil {
+	if err := prepareRootfs(spec, tree); err != nil {
 		return "", err
 	}
 	if spec.Linux != nil {

@@ -42,6 +42,14 @@ type rootfsBuilder struct {
 //
 // Read-only settings are applied later, by FinalizeRootfs.
 func PrepareRootfs(spec *specs.Spec) error {
+	return prepareRootfs(spec, -1)
+}
+
+// prepareRootfs is PrepareRootfs; with tree >= 0 (a detached, idmapped
+// clone of root.path made by the sandbox, see boot.IdmappedRootfsFile) the
+// rootfs is that tree, attached with move_mount onto root.path, instead of
+// a bind of root.path onto itself.
+func prepareRootfs(spec *specs.Spec, tree int) error {
 	if spec == nil || spec.Root == nil || !filepath.IsAbs(spec.Root.Path) {
 		return errors.New("preparing the rootfs: root.path must be an absolute path")
 	}
@@ -54,7 +62,7 @@ func PrepareRootfs(spec *specs.Spec) error {
 		}
 		propagation = p
 	}
-	if err := prepareRoot(rootfs, propagation); err != nil {
+	if err := prepareRoot(rootfs, propagation, tree); err != nil {
 		return fmt.Errorf("preparing the rootfs %q: %w", rootfs, err)
 	}
 	fd, err := openRoot(rootfs)
@@ -93,8 +101,8 @@ func PrepareRootfs(spec *specs.Spec) error {
 
 // prepareRoot makes "/" slave (or rootPropagation) recursively, makes the
 // rootfs's parent mount private if it is shared, and binds the rootfs
-// onto itself.
-func prepareRoot(rootfs string, rootPropagation uintptr) error {
+// onto itself, or attaches tree (when >= 0) on it.
+func prepareRoot(rootfs string, rootPropagation uintptr, tree int) error {
 	flags := uintptr(unix.MS_SLAVE | unix.MS_REC)
 	if rootPropagation != 0 {
 		flags = rootPropagation
@@ -112,6 +120,12 @@ func prepareRoot(rootfs string, rootPropagation uintptr) error {
 		if err := unix.Mount("", parent.mountpoint, "", unix.MS_PRIVATE, ""); err != nil {
 			return fmt.Errorf("making the parent mount %q private: %w", parent.mountpoint, err)
 		}
+	}
+	if tree >= 0 {
+		if err := unix.MoveMount(tree, "", unix.AT_FDCWD, rootfs, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			return fmt.Errorf("attaching the idmapped rootfs: move_mount: %w", err)
+		}
+		return nil
 	}
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("binding the rootfs onto itself: %w", err)
