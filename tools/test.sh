@@ -22,7 +22,9 @@ go test ./...
 
 if [ "$(id -u)" = 0 ]; then
   echo "== go test -tags root (real kernel: containers, cgroups, mounts)"
-  go test -count=1 -tags root -timeout 30m ./...
+  # -p 1: one package at a time, so that one suite's daemons and mounts
+  # (the e2e dockerd) are not in another's leftover audit.
+  go test -p 1 -count=1 -tags root -timeout 40m ./...
 else
   echo "== root tests skipped: not root"
 fi

@@ -44,7 +44,7 @@ func ours(cmdline string) bool {
 }
 
 // TakeSnapshot records this test binary's runsc processes, the mounts
-// under the temp dir (where tests make rootfs trees) and our fds.
+// under t.TempDir() trees (where tests make rootfs trees) and our fds.
 func TakeSnapshot() Snapshot {
 	s := Snapshot{Procs: map[string]bool{}, Mounts: map[string]bool{}}
 	entries, _ := os.ReadDir("/proc")
@@ -60,7 +60,9 @@ func TakeSnapshot() Snapshot {
 	mi, _ := os.ReadFile("/proc/self/mountinfo")
 	for _, l := range strings.Split(string(mi), "\n") {
 		f := strings.Fields(l)
-		if len(f) > 4 && strings.HasPrefix(f[4], os.TempDir()+"/") {
+		// t.TempDir() trees (rootfs, bundles) of this test binary; other
+		// suites' mounts (a dockerd's overlays) are not ours to audit.
+		if len(f) > 4 && strings.HasPrefix(f[4], os.TempDir()+"/Test") {
 			s.Mounts[f[4]] = true
 		}
 	}
