@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -96,10 +97,11 @@ func StartGofer(conf *config.Config, exe string, spec *specs.Spec, boot *control
 		msg.Files = append(msg.Files, boot.Files[BootConsole])
 	}
 	if attr.Cloneflags&unix.CLONE_NEWUSER != 0 {
-		if tree := idmappedRootfs(spec, cmd.Process.Pid); tree != nil {
+		trees := idmappedTrees(spec, cmd.Process.Pid)
+		for _, tree := range trees {
 			defer tree.Close()
-			msg.Files = append(msg.Files, tree)
 		}
+		msg.Files = append(msg.Files, trees...)
 	}
 	if err := conn.Send(msg); err != nil {
 		cmd.Process.Kill()
@@ -112,24 +114,85 @@ func StartGofer(conf *config.Config, exe string, spec *specs.Spec, boot *control
 
 // IdmappedRootfsFile names (in Message.FileNames) the detached, idmapped
 // clone of the rootfs that a boot message may carry, sandbox -> gofer ->
-// init; the gofer package has the same constant.
-const IdmappedRootfsFile = "idmapped-rootfs"
+// init; IdmappedMountFile followed by an index in spec.mounts names that
+// of a bind mount with the idmap or ridmap option. The gofer package has
+// the same constants.
+const (
+	IdmappedRootfsFile = "idmapped-rootfs"
+	IdmappedMountFile  = "idmapped-mount-"
+)
 
-// idmappedRootfs returns a detached clone of the rootfs tree (open_tree
-// with OPEN_TREE_CLONE|AT_RECURSIVE) idmapped with the user namespace of
-// the gofer (pid), so that an image owned by host root appears owned by
-// the container's root without a chown; init attaches it with move_mount
-// in place of its bind of root.path onto itself. It has to be made here:
-// only a process privileged over the filesystem's user namespace (the
-// initial one's root) may set MOUNT_ATTR_IDMAP, and init lives in the
-// container's user namespace.
-//
-// It returns nil (and init binds root.path as before) when the rootfs's
-// owner is already mapped in the container (an image chowned for it), for
-// a rootfs overlay, or when the kernel or the filesystem refuses: those
-// cases are logged at debug level.
-func idmappedRootfs(spec *specs.Spec, pid int) *os.File {
-	if spec.Root == nil || spec.Linux == nil || !filepath.IsAbs(spec.Root.Path) {
+// maxIdmappedMounts bounds the idmapped bind mounts made here (a control
+// message carries at most 16 files); init tries the others itself.
+const maxIdmappedMounts = 8
+
+// idmappedTrees returns detached clones (open_tree with OPEN_TREE_CLONE),
+// idmapped (mount_setattr MOUNT_ATTR_IDMAP) with the user namespace of the
+// gofer (pid), of the rootfs (see idmappedRootfs) and of the sources of
+// bind mounts asking for idmap or ridmap without mappings of their own:
+// init attaches them with move_mount. They are made here because only a
+// process privileged over a filesystem's user namespace (the initial
+// one's root, for a host filesystem) may idmap its mounts, and init lives
+// in the container's user namespace. What cannot be made is logged at
+// debug level and left to init: the rootfs is then bound unmapped, and an
+// idmapped bind mount fails create with the kernel's error.
+func idmappedTrees(spec *specs.Spec, pid int) []*os.File {
+	if spec.Linux == nil {
+		return nil
+	}
+	userns, err := unix.Open(fmt.Sprintf("/proc/%d/ns/user", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		log.Debugf("idmapped mounts: opening the gofer's user namespace: %v", err)
+		return nil
+	}
+	defer unix.Close(userns)
+	var trees []*os.File
+	if tree := idmappedRootfs(spec, userns); tree != nil {
+		trees = append(trees, tree)
+	}
+	for i, m := range spec.Mounts {
+		bind, recursive, idmap, ridmap := m.Type == "bind", false, false, false
+		for _, o := range m.Options {
+			switch o {
+			case "bind":
+				bind = true
+			case "rbind":
+				bind, recursive = true, true
+			case "idmap":
+				idmap, ridmap = true, false
+			case "ridmap":
+				idmap, ridmap = true, true
+			}
+		}
+		if !bind || !idmap || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
+			continue
+		}
+		if len(trees) >= maxIdmappedMounts {
+			log.Debugf("idmapped mounts: more than %d, leaving %q to init", maxIdmappedMounts, m.Destination)
+			break
+		}
+		src, err := filepath.Abs(m.Source)
+		if err != nil {
+			continue
+		}
+		fd, err := idmapTree(src, userns, recursive, ridmap)
+		if err != nil {
+			log.Debugf("idmapped mounts: %q on %q: %v; leaving it to init", src, m.Destination, err)
+			continue
+		}
+		trees = append(trees, os.NewFile(uintptr(fd), IdmappedMountFile+strconv.Itoa(i)))
+	}
+	return trees
+}
+
+// idmappedRootfs returns the idmapped clone of the rootfs tree (with its
+// submounts), so that an image owned by host root appears owned by the
+// container's root without a chown; init attaches it in place of its bind
+// of root.path onto itself. It returns nil when the rootfs's owner is
+// already mapped in the container (an image chowned for it), for a rootfs
+// overlay, or when the kernel or the filesystem refuses.
+func idmappedRootfs(spec *specs.Spec, userns int) *os.File {
+	if spec.Root == nil || !filepath.IsAbs(spec.Root.Path) {
 		return nil
 	}
 	if _, ok := spec.Annotations[RootfsOverlayAnnotation]; ok {
@@ -145,27 +208,39 @@ func idmappedRootfs(spec *specs.Spec, pid int) *os.File {
 		log.Debugf("idmapped rootfs: %q is owned by %d:%d, mapped in the container: not idmapping", root, st.Uid, st.Gid)
 		return nil
 	}
-	userns, err := unix.Open(fmt.Sprintf("/proc/%d/ns/user", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := idmapTree(root, userns, true, true)
 	if err != nil {
-		log.Debugf("idmapped rootfs: opening the gofer's user namespace: %v", err)
-		return nil
-	}
-	defer unix.Close(userns)
-	tree, err := unix.OpenTree(unix.AT_FDCWD, root, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_SYMLINK_NOFOLLOW)
-	if err != nil {
-		log.Debugf("idmapped rootfs: open_tree(%q): %v", root, err)
-		return nil
-	}
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)}
-	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
-		// EINVAL: the filesystem (or one mounted under the rootfs) does
-		// not support idmapped mounts.
-		unix.Close(tree)
-		log.Debugf("idmapped rootfs: mount_setattr(MOUNT_ATTR_IDMAP) on %q: %v; binding it unmapped", root, err)
+		log.Debugf("idmapped rootfs: %q: %v; binding it unmapped", root, err)
 		return nil
 	}
 	log.Debugf("idmapped rootfs: %q (owned by %d:%d) idmapped into the gofer's user namespace", root, st.Uid, st.Gid)
-	return os.NewFile(uintptr(tree), IdmappedRootfsFile)
+	return os.NewFile(uintptr(fd), IdmappedRootfsFile)
+}
+
+// idmapTree clones the mount tree at path (with its submounts when
+// recursive) and idmaps it (and its submounts when recursiveIdmap) with
+// userns; it returns the detached mount's descriptor.
+func idmapTree(path string, userns int, recursive, recursiveIdmap bool) (int, error) {
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	if recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, path, flags)
+	if err != nil {
+		return -1, fmt.Errorf("open_tree: %w", err)
+	}
+	attrFlags := uint(unix.AT_EMPTY_PATH)
+	if recursiveIdmap {
+		attrFlags |= unix.AT_RECURSIVE
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)}
+	if err := unix.MountSetattr(tree, "", attrFlags, &attr); err != nil {
+		// EINVAL: the filesystem (or one mounted under path) does not
+		// support idmapped mounts.
+		unix.Close(tree)
+		return -1, fmt.Errorf("mount_setattr(MOUNT_ATTR_IDMAP): %w", err)
+	}
+	return tree, nil
 }
 
 // hostIDMapped reports whether host id is in one of maps' host ranges.

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -139,16 +140,19 @@ func (a *Agent) startInit(msg *control.Message) error {
 	if msg.Terminal {
 		initMsg.Files = append(initMsg.Files, msg.Files[BootConsole])
 	}
-	if tree := namedFile(msg, IdmappedRootfsFile); tree != nil {
-		// Renamed so that init finds it too.
-		fd, err := unix.FcntlInt(tree.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	for i, name := range msg.FileNames {
+		if !strings.HasPrefix(name, idmappedPrefix) || len(msg.FileNames) != len(msg.Files) {
+			continue
+		}
+		// Renamed so that init finds them too.
+		fd, err := unix.FcntlInt(msg.Files[i].Fd(), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			cmd.Process.Kill()
 			cmd.Wait()
 			conn.Close()
-			return fmt.Errorf("dup of the idmapped rootfs: %w", err)
+			return fmt.Errorf("dup of an idmapped mount: %w", err)
 		}
-		named := os.NewFile(uintptr(fd), IdmappedRootfsFile)
+		named := os.NewFile(uintptr(fd), name)
 		defer named.Close()
 		initMsg.Files = append(initMsg.Files, named)
 	}
@@ -165,21 +169,16 @@ func (a *Agent) startInit(msg *control.Message) error {
 // IdmappedRootfsFile names (in Message.FileNames) the detached, idmapped
 // clone of the rootfs that the sandbox may send with the boot message (see
 // boot.IdmappedRootfsFile): init attaches it in place of its bind of
-// root.path onto itself.
-const IdmappedRootfsFile = "idmapped-rootfs"
+// root.path onto itself. IdmappedMountFile followed by an index in
+// spec.mounts names that of an idmapped bind mount's source.
+const (
+	IdmappedRootfsFile = "idmapped-rootfs"
+	IdmappedMountFile  = "idmapped-mount-"
+)
 
-// namedFile returns the file of msg sent under name, or nil.
-func namedFile(msg *control.Message, name string) *os.File {
-	if len(msg.FileNames) != len(msg.Files) {
-		return nil
-	}
-	for i, n := range msg.FileNames {
-		if n == name {
-			return msg.Files[i]
-		}
-	}
-	return nil
-}
+// idmappedPrefix is what the names of the sandbox's idmapped mounts start
+// with: the gofer relays every such file to init.
+const idmappedPrefix = "idmapped-"
 
 // sealSelf bind-mounts the runsc binary read-only onto itself in the
 // gofer's private mount namespace and returns its path. Init (and so the

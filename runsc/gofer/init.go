@@ -53,14 +53,9 @@ func initMain(conn *control.Conn) error {
 		console = msg.Files[InitConsole]
 		defer console.Close()
 	}
-	tree, treeFd := namedFile(msg, IdmappedRootfsFile), -1
-	if tree != nil {
-		treeFd = int(tree.Fd())
-	}
-	path, err := prepare(spec, console, treeFd)
-	if tree != nil {
-		tree.Close()
-	}
+	trees := receivedIdmapTrees(msg)
+	path, err := prepare(spec, console, trees)
+	trees.close()
 	if err != nil {
 		return err
 	}
@@ -101,13 +96,13 @@ func protectSelf() {
 
 // prepare does everything that can happen before start: rootfs, console,
 // hostname, sysctls, rlimits, oom_score_adj, cwd; and resolves the
-// executable, so that a missing binary fails create. tree, when >= 0, is
-// the idmapped rootfs the sandbox made (see prepareRootfs).
-func prepare(spec *specs.Spec, console *os.File, tree int) (string, error) {
+// executable, so that a missing binary fails create. trees are the
+// idmapped mounts the sandbox made (see prepareRootfs).
+func prepare(spec *specs.Spec, console *os.File, trees idmapTrees) (string, error) {
 	if _, err := unix.Setsid(); err != nil {
 		return "", fmt.Errorf("setsid: %w", err)
 	}
-	if err := prepareRootfs(spec, tree); err != nil {
+	if err := prepareRootfs(spec, trees); err != nil {
 		return "", err
 	}
 	if spec.Linux != nil {

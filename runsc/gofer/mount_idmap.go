@@ -12,13 +12,25 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/runsc/control"
 )
 
 // idmapMount makes an idmapped bind mount of srcFd on dstFd: the source
 // tree is cloned with open_tree(OPEN_TREE_CLONE), given the user
 // namespace's id mapping with mount_setattr(MOUNT_ATTR_IDMAP) and attached
 // with move_mount, all by descriptor.
+//
+// When the sandbox made the idmapped clone (premadeIdmaps), it is attached
+// instead: the kernel lets only a process privileged over the source's
+// filesystem idmap it, and a host filesystem belongs to the initial user
+// namespace, which init, in the container's, is not privileged over.
 func idmapMount(m *specs.Mount, o *mountOptions, srcFd, dstFd int) error {
+	if tree, ok := premadeIdmaps[m]; ok {
+		if err := unix.MoveMount(tree, "", dstFd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+			return fmt.Errorf("attaching the idmapped mount made by the sandbox: move_mount: %w", err)
+		}
+		return nil
+	}
 	usernsFd, err := idmapUserns(m)
 	if err != nil {
 		return err
@@ -54,6 +66,50 @@ func idmapMount(m *specs.Mount, o *mountOptions, srcFd, dstFd int) error {
 	}
 	return nil
 }
+
+// idmapTrees are the idmapped mounts the sandbox made for init: detached
+// mount descriptors, of the rootfs (root, -1 if none) and of the sources of
+// idmapped bind mounts by index in spec.mounts.
+type idmapTrees struct {
+	root   int
+	mounts map[int]int
+	files  []*os.File
+}
+
+// receivedIdmapTrees finds the idmapped mounts in init's boot message.
+func receivedIdmapTrees(msg *control.Message) idmapTrees {
+	t := idmapTrees{root: -1, mounts: map[int]int{}}
+	if len(msg.FileNames) != len(msg.Files) {
+		return t
+	}
+	for i, name := range msg.FileNames {
+		f := msg.Files[i]
+		if name == IdmappedRootfsFile {
+			t.root = int(f.Fd())
+		} else if v, ok := strings.CutPrefix(name, IdmappedMountFile); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				continue
+			}
+			t.mounts[n] = int(f.Fd())
+		} else {
+			continue
+		}
+		t.files = append(t.files, f)
+	}
+	return t
+}
+
+// close closes the descriptors (attached mounts stay).
+func (t idmapTrees) close() {
+	for _, f := range t.files {
+		f.Close()
+	}
+}
+
+// premadeIdmaps are the sandbox's idmapped clones of bind sources, by
+// mount, during the one prepareRootfs call of init.
+var premadeIdmaps map[*specs.Mount]int
 
 // idmapUserns returns a descriptor of the user namespace whose mapping an
 // idmapped mount uses: a new one with the mount's uidMappings and

@@ -42,14 +42,14 @@ type rootfsBuilder struct {
 //
 // Read-only settings are applied later, by FinalizeRootfs.
 func PrepareRootfs(spec *specs.Spec) error {
-	return prepareRootfs(spec, -1)
+	return prepareRootfs(spec, idmapTrees{root: -1})
 }
 
-// prepareRootfs is PrepareRootfs; with tree >= 0 (a detached, idmapped
-// clone of root.path made by the sandbox, see boot.IdmappedRootfsFile) the
-// rootfs is that tree, attached with move_mount onto root.path, instead of
-// a bind of root.path onto itself.
-func prepareRootfs(spec *specs.Spec, tree int) error {
+// prepareRootfs is PrepareRootfs with the idmapped mounts the sandbox made
+// (see boot.IdmappedRootfsFile): with trees.root >= 0 the rootfs is that
+// tree, attached with move_mount onto root.path, instead of a bind of
+// root.path onto itself; idmapped bind mounts use trees.mounts.
+func prepareRootfs(spec *specs.Spec, trees idmapTrees) error {
 	if spec == nil || spec.Root == nil || !filepath.IsAbs(spec.Root.Path) {
 		return errors.New("preparing the rootfs: root.path must be an absolute path")
 	}
@@ -62,7 +62,7 @@ func prepareRootfs(spec *specs.Spec, tree int) error {
 		}
 		propagation = p
 	}
-	if err := prepareRoot(rootfs, propagation, tree); err != nil {
+	if err := prepareRoot(rootfs, propagation, trees.root); err != nil {
 		return fmt.Errorf("preparing the rootfs %q: %w", rootfs, err)
 	}
 	fd, err := openRoot(rootfs)
@@ -72,6 +72,13 @@ func prepareRootfs(spec *specs.Spec, tree int) error {
 	b := &rootfsBuilder{path: rootfs, fd: fd}
 	defer unix.Close(b.fd)
 
+	premadeIdmaps = map[*specs.Mount]int{}
+	defer func() { premadeIdmaps = nil }()
+	for i, fd := range trees.mounts {
+		if i < len(spec.Mounts) {
+			premadeIdmaps[&spec.Mounts[i]] = fd
+		}
+	}
 	for i := range spec.Mounts {
 		if err := b.mount(&spec.Mounts[i]); err != nil {
 			return err
