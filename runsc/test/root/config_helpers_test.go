@@ -4,14 +4,12 @@ package root
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -154,48 +152,32 @@ func usernsMaps(b *testutil.Bundle, uids, gids []specs.LinuxIDMapping) {
 	b.Spec.Linux.GIDMappings = gids
 }
 
-var (
-	inspectOnce sync.Once
-	inspectBin  string
-	inspectErr  error
-)
-
 // inspectBinary returns the static test program runsc/test/cmd/inspect:
-// $INSPECT_BINARY, else one built once with CGO_ENABLED=0 (the test is
-// skipped when there is no go tool to build it with).
+// $INSPECT_BINARY, else one built with CGO_ENABLED=0 into a temp dir of
+// t (Go's build cache makes the rebuilds cheap); t is skipped when there
+// is no go tool to build it with.
 func inspectBinary(t *testing.T) string {
 	t.Helper()
-	inspectOnce.Do(func() {
-		if b := os.Getenv("INSPECT_BINARY"); b != "" {
-			inspectBin, inspectErr = filepath.Abs(b)
-			return
-		}
-		goTool, err := exec.LookPath("go")
+	if b := os.Getenv("INSPECT_BINARY"); b != "" {
+		abs, err := filepath.Abs(b)
 		if err != nil {
-			inspectErr = fmt.Errorf("skip: no go tool to build the inspect program: %w", err)
-			return
+			t.Fatal(err)
 		}
-		dir, err := os.MkdirTemp("", "runsc-inspect")
-		if err != nil {
-			inspectErr = err
-			return
-		}
-		_, file, _, _ := runtime.Caller(0)
-		inspectBin = filepath.Join(dir, "inspect")
-		cmd := exec.Command(goTool, "build", "-o", inspectBin, "./runsc/test/cmd/inspect")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			inspectErr = fmt.Errorf("building inspect: %v\n%s", err, out)
-		}
-	})
-	if inspectErr != nil {
-		if strings.HasPrefix(inspectErr.Error(), "skip: ") {
-			t.Skip(inspectErr)
-		}
-		t.Fatal(inspectErr)
+		return abs
 	}
-	return inspectBin
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go tool to build the inspect program: %v", err)
+	}
+	_, file, _, _ := runtime.Caller(0)
+	bin := filepath.Join(t.TempDir(), "inspect")
+	cmd := exec.Command(goTool, "build", "-o", bin, "./runsc/test/cmd/inspect")
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..", "..")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building inspect: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // withInspect copies the inspect program to /bin/inspect in b's rootfs.
