@@ -637,7 +637,7 @@ func (c *Cgroup) Destroy() error {
 // backoff while they are busy.
 func removeTree(dir string) error {
 	deadline := time.Now().Add(DestroyTimeout)
-	delay := 10 * time.Millisecond
+	delay := time.Millisecond // Processes usually drain within a few ms.
 	for {
 		err := removeOnce(dir)
 		if err == nil || errors.Is(err, unix.ENOENT) {
