@@ -211,38 +211,10 @@ func specMemfds(root string) []string {
 	return out
 }
 
-// runCmd runs cmd with a timeout, output through files (a container may
-// hold the pipe), and returns stdout, stderr and the exit code.
+// runCmd is testutil.RunCmd.
 func runCmd(t *testing.T, cmd *exec.Cmd, timeout time.Duration) testutil.Result {
 	t.Helper()
-	outF, err := os.CreateTemp("", "cve-out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(outF.Name())
-	defer outF.Close()
-	errF, err := os.CreateTemp("", "cve-err")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(errF.Name())
-	defer errF.Close()
-	cmd.Stdout, cmd.Stderr = outF, errF
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(timeout):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("%v timed out", cmd.Args)
-	}
-	out, _ := os.ReadFile(outF.Name())
-	errb, _ := os.ReadFile(errF.Name())
-	return testutil.Result{Stdout: string(out), Stderr: string(errb), Code: cmd.ProcessState.ExitCode()}
+	return testutil.RunCmd(t, cmd, timeout)
 }
 
 // capBits names the capabilities by bit number.

@@ -189,12 +189,17 @@ func (r *Runtime) Cmd(args ...string) *exec.Cmd {
 	return exec.Command(r.Bin, append(all, args...)...)
 }
 
-// Run runs runsc args with a timeout and returns its outcome. Output goes
-// through files, not pipes: a created container holds runsc's stdio (as
-// with runc), and waiting on a pipe would wait for the container.
+// Run runs runsc args with a timeout and returns its outcome.
 func (r *Runtime) Run(t testing.TB, args ...string) Result {
 	t.Helper()
-	cmd := r.Cmd(args...)
+	return RunCmd(t, r.Cmd(args...), 60*time.Second)
+}
+
+// RunCmd runs cmd with a timeout and returns its outcome. Output goes
+// through files, not pipes: a created container holds runsc's stdio (as
+// with runc), and waiting on a pipe would wait for the container.
+func RunCmd(t testing.TB, cmd *exec.Cmd, timeout time.Duration) Result {
+	t.Helper()
 	outF, err := os.CreateTemp("", "runsc-stdout")
 	if err != nil {
 		t.Fatal(err)
@@ -215,10 +220,10 @@ func (r *Runtime) Run(t testing.TB, args ...string) Result {
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(60 * time.Second):
+	case <-time.After(timeout):
 		cmd.Process.Kill()
 		<-done
-		t.Fatalf("runsc %v timed out", args)
+		t.Fatalf("%v timed out after %v", cmd.Args, timeout)
 	}
 	out, _ := os.ReadFile(outF.Name())
 	errb, _ := os.ReadFile(errF.Name())
