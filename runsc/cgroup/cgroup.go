@@ -287,6 +287,17 @@ func ensureCpuset(root, dir string) error {
 	return nil
 }
 
+// IsRoot reports whether the container's cgroup is the root of a
+// hierarchy (linux.cgroupsPath "/"), which holds every other process too.
+func (c *Cgroup) IsRoot() bool {
+	for _, d := range c.dirs() {
+		if c.isMount(d) {
+			return true
+		}
+	}
+	return false
+}
+
 // Join moves the process pid into the container's cgroup in every
 // hierarchy, including the cgroup2 tree of a hybrid host.
 func (c *Cgroup) Join(pid int) error {

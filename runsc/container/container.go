@@ -97,8 +97,37 @@ func loadLocked(dir, id string) (*Container, error) {
 		log.Warningf("container %q: %s", id, c.broken)
 		*c = Container{ID: id, dir: dir, broken: c.broken}
 	}
+	c.verifyProcs()
 	c.refreshStatus()
 	return c, nil
+}
+
+// verifyProcs forgets every stored PID that does not name this
+// container's process as the process tree says it must be: the sandbox is
+// a runsc-sandbox serving this id, the gofer its child, the init the
+// gofer's child. A PID that fails is never signalled nor reported.
+func (c *Container) verifyProcs() {
+	if c.Sandbox.Alive() && !isSandboxOf(c.Sandbox.PID, c.ID) {
+		log.Debugf("container %q: pid %d is not its sandbox; ignoring the stored pids", c.ID, c.Sandbox.PID)
+		c.Sandbox, c.Gofer, c.Init = specutils.Proc{}, specutils.Proc{}, specutils.Proc{}
+		return
+	}
+	if c.Gofer.Alive() && specutils.ParentOf(c.Gofer.PID) != c.Sandbox.PID {
+		c.Gofer, c.Init = specutils.Proc{}, specutils.Proc{}
+	}
+	if c.Init.Alive() && specutils.ParentOf(c.Init.PID) != c.Gofer.PID {
+		c.Init = specutils.Proc{}
+	}
+}
+
+// isSandboxOf reports whether pid is runsc-sandbox for container id.
+func isSandboxOf(pid int, id string) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	return len(args) > 1 && args[0] == "runsc-sandbox" && args[len(args)-1] == id
 }
 
 // refreshStatus recomputes Status from the kernel's view of the PIDs.
@@ -285,6 +314,20 @@ func (c *Container) killAll() error {
 	procs = append(procs, c.Init, c.Gofer, c.Sandbox)
 	for _, p := range procs {
 		p.Signal(unix.SIGKILL)
+	}
+	// And whatever is in the container's cgroup: a sandbox started by a
+	// create killed before it saved its PID, a process the state lost.
+	// (Create refused a cgroup that had processes: all in it are ours. A
+	// hierarchy's root, which holds the host's, is never swept.)
+	if c.Cgroup != nil && !c.Cgroup.IsRoot() {
+		if pids, err := c.Cgroup.Procs(); err == nil {
+			for _, pid := range pids {
+				if p, err := specutils.NewProc(pid); err == nil {
+					p.Signal(unix.SIGKILL)
+					procs = append(procs, p)
+				}
+			}
+		}
 	}
 	// A frozen task dies only once thawed.
 	if c.frozen() {

@@ -126,6 +126,12 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 			return nil
 		}
 	}
+	// Saved before anything exists on the host: a create killed from here
+	// on leaves a state naming the cgroup, which delete removes (and
+	// whose processes it kills).
+	if err := c.saveUnsynced(); err != nil {
+		return nil, err
+	}
 	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Boot: boot, CgroupJoin: join})
 	if err != nil {
 		return nil, err

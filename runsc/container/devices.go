@@ -36,7 +36,16 @@ func deviceRules(spec *specs.Spec) []specs.LinuxDeviceCgroup {
 		rules = append(rules, spec.Linux.Resources.Devices...)
 	}
 	for _, d := range spec.Linux.Devices {
-		rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: i64(d.Major), Minor: i64(d.Minor), Access: "rwm"})
+		// As runc: a fifo needs no device rule, and "u" (unbuffered char)
+		// is a char device to the cgroup.
+		t := d.Type
+		switch t {
+		case "p":
+			continue
+		case "u":
+			t = "c"
+		}
+		rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: t, Major: i64(d.Major), Minor: i64(d.Minor), Access: "rwm"})
 	}
 	return append(rules, defaultAllowedDevices...)
 }

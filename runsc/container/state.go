@@ -65,6 +65,14 @@ func takeLock(dir string, exclusive, create bool) (*lock, error) {
 		flags |= os.O_CREATE
 	}
 	f, err := os.OpenFile(filepath.Join(dir, lockFile), flags, 0o600)
+	if errors.Is(err, os.ErrNotExist) && !create {
+		// A create killed between its mkdir and this file leaves the
+		// directory alone: a container without state (stopped, for
+		// delete to remove), not a missing one.
+		if _, serr := os.Stat(dir); serr == nil {
+			f, err = os.OpenFile(filepath.Join(dir, lockFile), os.O_RDONLY|os.O_CREATE, 0o600)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,12 @@ func execProcess(spec *specs.Spec, path string) error {
 	if err := caps.Apply(capability.BOUNDS); err != nil {
 		return fmt.Errorf("process.capabilities.bounding: %w", err)
 	}
+	// No runtime fd crosses execve (CVE-2024-21626): everything past
+	// stdio becomes close-on-exec. Before any seccomp filter: a profile
+	// need not allow close_range.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close_range: %w", err)
+	}
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
 	// now, before the capabilities go.
 	if filter != nil && !p.NoNewPrivileges {
@@ -86,11 +92,6 @@ func execProcess(spec *specs.Spec, path string) error {
 	}
 	if p.ApparmorProfile != "" || p.SelinuxLabel != "" {
 		log.Debugf("apparmorProfile/selinuxLabel ignored: no LSM support in runsc (as runc does without the LSM)")
-	}
-	// No runtime fd crosses execve (CVE-2024-21626): everything past
-	// stdio becomes close-on-exec.
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return fmt.Errorf("close_range: %w", err)
 	}
 	// The filter is loaded last, just before execve.
 	if filter != nil {

@@ -81,3 +81,22 @@ func (p Proc) Signal(sig unix.Signal) error {
 	}
 	return unix.Kill(p.PID, sig)
 }
+
+// ParentOf returns the parent PID of pid, 0 if it cannot be read.
+func ParentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
