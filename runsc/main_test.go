@@ -42,7 +42,7 @@ func TestErrorReporting(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "rootfs"), 0o755)
-	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"ociVersion": "2.0.0"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"ociVersion": "2.0.0", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"}}`), 0o644)
 	logFile := filepath.Join(dir, "log.json")
 	os.WriteFile(logFile, []byte("{\"level\":\"info\",\"msg\":\"earlier\",\"time\":\"2026-01-01T00:00:00Z\"}\n"), 0o644)
 	cmd := exec.Command(os.Args[0], "-test.run=TestErrorReporting", "--", "--root", filepath.Join(dir, "state"), "--log", logFile, "--log-format", "json", "create", "--bundle", dir, "x")
