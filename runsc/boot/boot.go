@@ -82,6 +82,7 @@ func StartGofer(conf *config.Config, exe string, spec *specs.Spec, boot *control
 	}
 	cmd := exec.Command(exe, append(conf.ToFlags(), "gofer", boot.ID)...)
 	cmd.Args[0] = "runsc-gofer"
+	cmd.Env = []string{"GOMAXPROCS=1"} // As the sandbox's: see sandbox.helperEnv.
 	// Our own stdio (create's /dev/null), not nil: Go would open
 	// /dev/null here, inside the container's device cgroup.
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr

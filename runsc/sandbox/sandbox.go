@@ -59,6 +59,12 @@ func haveSysAdmin() bool {
 	return caps.Get(capability.EFFECTIVE, capability.CAP_SYS_ADMIN)
 }
 
+// helperEnv is the whole environment of the sandbox and the gofer: none of
+// the caller's (a long-lived process has no use for it), and a Go runtime
+// sized for an idle helper: one P, which keeps its threads and heap small.
+var helperEnv = []string{"GOMAXPROCS=1"}
+
+
 // Start starts the sandbox process and sends it the boot message.
 func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
@@ -92,6 +98,7 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	argv = append(argv, args.ID)
 	cmd := exec.Command("/proc/self/exe", argv...)
 	cmd.Args[0] = "runsc-sandbox"
+	cmd.Env = helperEnv
 	// The boot socket is fd 3; stdio are /dev/null: the container's stdio
 	// travel in the boot message, so no runsc process but the container's
 	// own holds the caller's stdout/stderr.
