@@ -64,7 +64,6 @@ func haveSysAdmin() bool {
 // sized for an idle helper: one P, which keeps its threads and heap small.
 var helperEnv = []string{"GOMAXPROCS=1"}
 
-
 // Start starts the sandbox process and sends it the boot message.
 func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
