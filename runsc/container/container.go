@@ -285,13 +285,23 @@ func (c *Container) Destroy(force bool) error {
 	if (cur.Status == Running || cur.Status == Paused) && !force {
 		return fmt.Errorf("cannot delete container %q that is %s: stop it first or use --force", c.ID, cur.Status)
 	}
-	if err := cur.killAll(); err != nil {
-		return err
-	}
-	if cur.Cgroup != nil {
-		if err := cur.Cgroup.Destroy(); err != nil {
+	// A process can still land in the cgroup after the first sweep (an
+	// exec racing this delete): sweep and remove again before giving up.
+	for attempt := 1; ; attempt++ {
+		if err := cur.killAll(); err != nil {
+			return err
+		}
+		if cur.Cgroup == nil {
+			break
+		}
+		err := cur.Cgroup.Destroy()
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
 			return fmt.Errorf("deleting container %q: %w", c.ID, err)
 		}
+		log.Debugf("deleting container %q: %v; sweeping again", c.ID, err)
 	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("removing state of container %q: %w", c.ID, err)
