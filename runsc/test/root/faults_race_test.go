@@ -159,7 +159,7 @@ func (g *faultRig) raceOnce(fail func(string, ...any), id string, b *testutil.Bu
 			fail("%s: kill succeeded but the container is %+v (%v)", id, st.State, err)
 		}
 	case st.Exists && ok["start"] && !ok["delete"] && !ok["kill"] && st.State.Status != specs.StateRunning:
-		fail("%s: start succeeded, nothing stopped it, but the container is %s", id, st.State.Status)
+		fail("%s: start succeeded, nothing stopped it, but the container is %s (results %+v)", id, st.State.Status, results)
 	}
 	if res := g.run(30*time.Second, "delete", "--force", id); res.Code != 0 {
 		fail("%s: final delete --force: %v", id, res)
