@@ -11,7 +11,7 @@ func ociCommands() []subcommands.Command {
 		new(cmd.Create), new(cmd.Start), new(cmd.Run), new(cmd.State),
 		new(cmd.Kill), new(cmd.Wait), new(cmd.Delete), new(cmd.List),
 		new(cmd.Exec), new(cmd.PS), new(cmd.Pause), new(cmd.Resume), new(cmd.Update),
-		new(cmd.Events), new(cmd.Features),
+		new(cmd.Events), new(cmd.Features), cmd.NewCheckpoint(), cmd.NewRestore(),
 	}
 }
 
