@@ -303,7 +303,15 @@ func (c *Container) Destroy(force bool) error {
 		}
 		log.Debugf("deleting container %q: %v; sweeping again", c.ID, err)
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
+	// The directory is renamed away first, atomically: a command racing
+	// this delete then finds no container, instead of finding a half
+	// removed one (and re-creating its lock file under RemoveAll). '#' is
+	// never in an id, so List never shows the doomed name.
+	doomed := filepath.Join(filepath.Dir(c.dir), fmt.Sprintf("#deleting-%d-%d", os.Getpid(), time.Now().UnixNano()))
+	if err := os.Rename(c.dir, doomed); err != nil {
+		return fmt.Errorf("removing state of container %q: %w", c.ID, err)
+	}
+	if err := os.RemoveAll(doomed); err != nil {
 		return fmt.Errorf("removing state of container %q: %w", c.ID, err)
 	}
 	if cur.Spec != nil && cur.Spec.Hooks != nil {
