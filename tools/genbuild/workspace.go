@@ -32,6 +32,10 @@ var binaryUsers = []string{"runsc/test/testutil"}
 
 const binaryLabel = "//runsc"
 
+// inspectLabel is the static test program some root tests copy into their
+// rootfs ($INSPECT_BINARY).
+const inspectLabel = "//runsc/test/cmd/inspect"
+
 // rootTestDirs hold only tests that need root, whatever their file names.
 var rootTestDirs = []string{"runsc/test/root"}
 
@@ -252,7 +256,19 @@ func (p *wsPackage) rules(module string, r *resolver) ([]rule, []error) {
 			if p.rel != "" {
 				up = strings.Repeat("../", strings.Count(p.rel, "/")+1)
 			}
-			attrs["env"] = map[string]string{"RUNSC_BINARY": up + "$(rootpath " + binaryLabel + ")"}
+			env := map[string]string{"RUNSC_BINARY": up + "$(rootpath " + binaryLabel + ")"}
+			// Tests that copy the static inspect program into their
+			// rootfs get it built by Bazel too (go test builds it itself).
+			if mentions(p.any().Dir, srcs, "INSPECT_BINARY") {
+				switch d := attrs["data"].(type) {
+				case []string:
+					attrs["data"] = append(d, inspectLabel)
+				case globPlus:
+					attrs["data"] = globPlus{d.glob, append(d.labels, inspectLabel)}
+				}
+				env["INSPECT_BINARY"] = up + "$(rootpath " + inspectLabel + ")"
+			}
+			attrs["env"] = env
 		}
 		if root {
 			// They start real containers: give them go test's 10 minutes.
@@ -280,6 +296,16 @@ func (p *wsPackage) rules(module string, r *resolver) ([]rule, []error) {
 		rules = append(rules, testRule(tname, allTests.sorted(), true))
 	}
 	return rules, errs
+}
+
+// mentions reports whether any of files (names in dir) contains s.
+func mentions(dir string, files []string, s string) bool {
+	for _, f := range files {
+		if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil && strings.Contains(string(b), s) {
+			return true
+		}
+	}
+	return false
 }
 
 func usesBinary(module string, imports set) bool {

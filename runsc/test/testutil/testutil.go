@@ -40,21 +40,31 @@ func moduleRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }
 
-// Binary returns the runsc binary under test: $RUNSC_BINARY (Bazel passes
-// its build output), else one built once from this tree with CGO_ENABLED=0.
+// Binary returns the runsc binary under test: a copy of $RUNSC_BINARY
+// (Bazel passes its build output), else one built once from this tree with
+// CGO_ENABLED=0. Either way it sits in a world-readable temp dir: a gofer
+// in a user namespace (root mapped to an unprivileged host uid) must be
+// able to exec it, which it could not under /root/.cache.
 func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		if b := os.Getenv("RUNSC_BINARY"); b != "" {
-			binary, buildErr = filepath.Abs(b)
-			return
-		}
 		dir, err := os.MkdirTemp("", "runsc-test-bin")
+		if err == nil {
+			err = os.Chmod(dir, 0o755)
+		}
 		if err != nil {
 			buildErr = err
 			return
 		}
 		binary = filepath.Join(dir, "runsc")
+		if b := os.Getenv("RUNSC_BINARY"); b != "" {
+			data, err := os.ReadFile(b)
+			if err == nil {
+				err = os.WriteFile(binary, data, 0o755)
+			}
+			buildErr = err
+			return
+		}
 		cmd := exec.Command("go", "build", "-o", binary, "./runsc")
 		cmd.Dir = moduleRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
