@@ -21,9 +21,6 @@ import (
 	"runsc.dev/runsc/runsc/specutils"
 )
 
-// Nobody is the uid and gid the sandbox runs as once set up.
-const Nobody = 65534
-
 // Args are what Start needs.
 type Args struct {
 	// ID is the container id.
