@@ -7,8 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+
+	"runsc.dev/runsc/pkg/mountinfo"
 )
 
 // Mode is the layout of the cgroup hierarchies on a host.
@@ -106,8 +107,8 @@ func ParseMountInfo(r io.Reader) ([]Mount, error) {
 			continue
 		}
 		m := Mount{
-			Root:       unescapeMountPath(fields[3]),
-			Mountpoint: unescapeMountPath(fields[4]),
+			Root:       mountinfo.Unescape(fields[3]),
+			Mountpoint: mountinfo.Unescape(fields[4]),
 			Version:    1,
 		}
 		if fstype == "cgroup2" {
@@ -129,26 +130,6 @@ func ParseMountInfo(r io.Reader) ([]Mount, error) {
 		return nil, fmt.Errorf("reading mountinfo: %w", err)
 	}
 	return mounts, nil
-}
-
-// unescapeMountPath decodes the octal escapes (\040 for space, ...) used by
-// mountinfo.
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // DetectMode classifies a set of cgroup mounts. A v1 mount counts only if it

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"runsc.dev/runsc/pkg/mountinfo"
 )
 
 // mountInfo is one line of /proc/<pid>/mountinfo.
@@ -73,12 +75,12 @@ func parseMountInfo(r io.Reader) ([]mountInfo, error) {
 			return nil, fmt.Errorf("parsing mount table: line %q: bad device %q", line, fields[2])
 		}
 		m.major, m.minor = uint32(ma), uint32(mi)
-		m.root = unescapeMountInfo(fields[3])
-		m.mountpoint = unescapeMountInfo(fields[4])
+		m.root = mountinfo.Unescape(fields[3])
+		m.mountpoint = mountinfo.Unescape(fields[4])
 		m.options = fields[5]
 		m.optional = fields[6:sep]
 		m.fstype = fields[sep+1]
-		m.source = unescapeMountInfo(fields[sep+2])
+		m.source = mountinfo.Unescape(fields[sep+2])
 		if sep+3 < len(fields) {
 			m.superOption = fields[sep+3]
 		}
@@ -88,26 +90,6 @@ func parseMountInfo(r io.Reader) ([]mountInfo, error) {
 		return nil, fmt.Errorf("parsing mount table: %w", err)
 	}
 	return out, nil
-}
-
-// unescapeMountInfo undoes the kernel's octal escaping of space, tab,
-// newline and backslash (\040 ...).
-func unescapeMountInfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // isShared reports whether the mount is in a shared peer group.

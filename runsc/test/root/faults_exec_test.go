@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"runsc.dev/runsc/runsc/specutils"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/runsc/test/testutil"
@@ -30,8 +32,8 @@ func faultZombies(parents ...int) []string {
 		if err != nil {
 			continue
 		}
-		if faultProcState(pid) == 'Z' && want[faultPPid(pid)] {
-			out = append(out, fmt.Sprintf("%d (parent %d)", pid, faultPPid(pid)))
+		if faultProcState(pid) == 'Z' && want[specutils.ParentOf(pid)] {
+			out = append(out, fmt.Sprintf("%d (parent %d)", pid, specutils.ParentOf(pid)))
 		}
 	}
 	return out

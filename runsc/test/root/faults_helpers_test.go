@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"runsc.dev/runsc/runsc/specutils"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/runsc/test/testutil"
@@ -240,25 +242,6 @@ func faultWaitDead(pid int, d time.Duration) bool {
 	return true
 }
 
-// faultPPid is the parent of pid, or 0.
-func faultPPid(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0
-	}
-	n, _ := strconv.Atoi(f[1])
-	return n
-}
-
 // rootProcs lists the live runsc processes (argv[0] "runsc-...") whose
 // command line names this rig's --root, as "pid argv0".
 func (g *faultRig) rootProcs() []string {
@@ -378,8 +361,8 @@ func (g *faultRig) createSleeper(t *testing.T, id string) (*testutil.Bundle, fau
 		t.Fatalf("after create: %+v %v", st, err)
 	}
 	p.Init = st.State.Pid
-	p.Gofer = faultPPid(p.Init)
-	if faultPPid(p.Gofer) != p.Sandbox {
+	p.Gofer = specutils.ParentOf(p.Init)
+	if specutils.ParentOf(p.Gofer) != p.Sandbox {
 		// The gofer may be the sandbox's sibling in some modes; fall back
 		// to the state file.
 		p.Gofer = g.stateFilePids(t, id).Gofer
