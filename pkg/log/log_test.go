@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +111,33 @@ func TestOpenLogFileAppends(t *testing.T) {
 	}
 	if n := strings.Count(string(b), "\n"); n != 2 {
 		t.Fatalf("log has %d lines, want 2 (append)", n)
+	}
+}
+
+func TestSpanAndMark(t *testing.T) {
+	var buf bytes.Buffer
+	l := Default()
+	l.SetEmitter(TextEmitter{W: &buf})
+	defer l.SetEmitter(nil)
+	l.SetLevel(Info)
+	Span("quiet")()
+	Mark("quiet")
+	if buf.Len() != 0 {
+		t.Fatalf("spans logged below debug: %q", buf.String())
+	}
+	l.SetLevel(Debug)
+	defer l.SetLevel(Info)
+	end := Span("create/spec")
+	time.Sleep(2 * time.Millisecond)
+	end()
+	Mark("ready")
+	out := buf.String()
+	re := regexp.MustCompile(`span create/spec: (\d+\.\d\d) ms \(at \d+\.\d\d ms\)\n.*mark ready \(at \d+\.\d\d ms\)\n$`)
+	m := re.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("log %q does not match %v", out, re)
+	}
+	if d, _ := strconv.ParseFloat(m[1], 64); d < 2 {
+		t.Errorf("span of a 2 ms sleep logged %s ms", m[1])
 	}
 }

@@ -1,3 +1,7 @@
+// Package boot is what runs inside the sandbox process (runsc-sandbox):
+// once it sits in its minimal chroot as nobody under a seccomp filter, it
+// serves the container's control socket, relays requests to the gofer (its
+// sibling, started by create) and exits with the container's status.
 package boot
 
 import (
@@ -12,12 +16,17 @@ import (
 	"runsc.dev/runsc/runsc/control"
 )
 
+// Indexes of the files in the sandbox's boot message from create.
+const (
+	BootListener = iota
+	BootGofer
+)
+
 // Indexes of the files the sandbox hands itself across its re-exec.
 const (
 	HandoffCreate = iota // the boot socket to `runsc create`
 	HandoffListener
 	HandoffGofer
-	HandoffSpec
 	HandoffExitFile
 	HandoffDebugLog // Present when --debug-log is set.
 )

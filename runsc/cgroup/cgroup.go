@@ -15,7 +15,6 @@
 package cgroup
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,6 +27,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/fastjson"
 )
 
 // Cgroup is the set of cgroup directories of one container, one per
@@ -312,14 +312,10 @@ func (c *Cgroup) Join(pid int) error {
 // Apply creates the cgroup, applies the resources given to New and moves
 // pid in. If any step fails, the directories it created are removed.
 func (c *Cgroup) Apply(pid int) error {
-	if err := c.Create(); err != nil {
+	if err := c.Prepare(); err != nil {
 		return err
 	}
-	err := c.Set(c.Resources)
-	if err == nil {
-		err = c.Join(pid)
-	}
-	if err != nil {
+	if err := c.Join(pid); err != nil {
 		if derr := c.Destroy(); derr != nil {
 			debugf("cgroup: cleanup after failed apply: %v", derr)
 		}
@@ -510,12 +506,12 @@ func mergeResources(cur, upd *specs.LinuxResources) (*specs.LinuxResources, erro
 		return upd, nil
 	}
 	toMap := func(r *specs.LinuxResources) (map[string]any, error) {
-		b, err := json.Marshal(r)
+		b, err := fastjson.Marshal(r)
 		if err != nil {
 			return nil, err
 		}
 		m := map[string]any{}
-		return m, json.Unmarshal(b, &m)
+		return m, fastjson.Unmarshal(b, &m)
 	}
 	a, err := toMap(cur)
 	if err != nil {
@@ -538,12 +534,12 @@ func mergeResources(cur, upd *specs.LinuxResources) (*specs.LinuxResources, erro
 		}
 	}
 	merge(a, b)
-	out, err := json.Marshal(a)
+	out, err := fastjson.Marshal(a)
 	if err != nil {
 		return nil, fmt.Errorf("merging resources: %w", err)
 	}
 	var r specs.LinuxResources
-	if err := json.Unmarshal(out, &r); err != nil {
+	if err := fastjson.Unmarshal(out, &r); err != nil {
 		return nil, fmt.Errorf("merging resources: %w", err)
 	}
 	return &r, nil

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -458,5 +459,66 @@ func TestRootSystemdPath(t *testing.T) {
 		if top := d[:strings.Index(d, "/runsc.slice")+len("/runsc.slice")]; isDir(top) {
 			t.Errorf("slice parent %s left behind", top)
 		}
+	}
+}
+
+// TestRootSpawnBornInCgroup checks that Spawn's children are in the
+// container's cgroup in every hierarchy from birth (the cgroup2 one of a
+// hybrid host included), and that no thread of the caller stays behind in
+// it: whichever thread the spawn ran on, the main one included, has left
+// the cgroup once Spawn has returned and that thread has exited.
+func TestRootSpawnBornInCgroup(t *testing.T) {
+	h := rootHost(t)
+	c := newRootCgroup(t, h, &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(32))}})
+	if err := c.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 20; round++ {
+		var cmd *exec.Cmd
+		err := c.Spawn(func(cgroupFD int) ([]int, error) {
+			cmd = exec.Command("sleep", "300")
+			if cgroupFD >= 0 {
+				cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cgroupFD}
+			}
+			if err := cmd.Start(); err != nil {
+				return nil, err
+			}
+			return []int{cmd.Process.Pid}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid := cmd.Process.Pid
+		got, err := readProcCgroup(fmt.Sprintf("/proc/%d/cgroup", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ctrl, dir := range c.Paths {
+			if want := strings.TrimPrefix(dir, c.Mounts[ctrl]); got[ctrl] != want {
+				t.Errorf("child's %s cgroup is %q, want %q", ctrl, got[ctrl], want)
+			}
+		}
+		if c.Unified != "" {
+			if want := strings.TrimPrefix(c.Unified, c.UnifiedMount); got[""] != want {
+				t.Errorf("child's cgroup2 cgroup is %q, want %q", got[""], want)
+			}
+		}
+		// Only the child's threads are left in the cgroup.
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			procs, err := c.Procs()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(procs) == 1 && procs[0] == pid {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: cgroup holds %v, want only the child %d (test pid %d)", round, procs, pid, os.Getpid())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"runsc.dev/runsc/runsc/boot"
 	"runsc.dev/runsc/runsc/config"
 	"runsc.dev/runsc/runsc/control"
-	"runsc.dev/runsc/runsc/specutils"
 )
 
 // Boot is the sandbox process (runsc-sandbox). Internal: started by create.
@@ -51,9 +50,8 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	if f.NArg() != 1 {
 		return usageError(b, "boot needs exactly one container id")
 	}
-	// Every step below runs on this one thread: the gofer's pdeathsig is
-	// tied to the thread that spawned it, which is also the one that
-	// re-executes the sandbox.
+	// Every step below runs on this one thread: setgroups changes only the
+	// calling thread, which must be the one that re-executes the sandbox.
 	runtime.LockOSThread()
 	conn, err := control.FileConn(os.NewFile(bootFD, "boot"))
 	if err != nil {
@@ -63,6 +61,7 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	if err != nil {
 		return Errorf("sandbox: reading boot message: %v", err)
 	}
+	log.Mark("sandbox/boot")
 	if b.setupRoot || conf.TestOnlySkipChroot {
 		err = b.setUp(conf, f.Arg(0), conn, msg)
 		// Reached only on failure (or with the test-only flag).
@@ -77,22 +76,14 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 
 // setUp is the sandbox's privileged phase.
 func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *control.Message) error {
-	if len(msg.Files) <= boot.BootStderr {
+	if len(msg.Files) <= boot.BootGofer {
 		return fmt.Errorf("boot message has %d files", len(msg.Files))
-	}
-	spec, err := specutils.ReadSpecFromFile(msg.Files[boot.BootSpec])
-	if err != nil {
-		return err
 	}
 	// The exit-status file is opened now, as root: the sandbox writes the
 	// container's status into it once it has become nobody.
 	exitFile, err := os.OpenFile(filepath.Join(conf.RootDir, id, "exit-status"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("opening exit status file: %w", err)
-	}
-	exe, err := selfPath()
-	if err != nil {
-		return err
 	}
 	// The re-executed sandbox cannot open paths on the host: it gets its
 	// debug log already open, opened now, before the chroot covers /tmp.
@@ -102,40 +93,27 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 			return err
 		}
 	}
-	// Nothing we mount may propagate back to the host.
+	chroot := os.TempDir()
 	if !conf.TestOnlySkipChroot {
+		exe, err := selfPath()
+		if err != nil {
+			return err
+		}
+		// Nothing we mount may propagate back to the host.
 		if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 			return fmt.Errorf("making / a slave mount: %w", err)
 		}
-	}
-	// The gofer is spawned before the chroot exists: its mount namespace is
-	// a copy of ours, and must still see the rootfs.
-	gofer, goferConn, err := boot.StartGofer(conf, exe, spec, msg)
-	if err != nil {
-		return err
-	}
-	chroot := os.TempDir()
-	if !conf.TestOnlySkipChroot {
 		if err := prepareChroot(chroot, exe); err != nil {
 			return err
 		}
 	}
-	// Only the container holds its stdio from now on.
-	for _, f := range msg.Files[boot.BootStdin:] {
-		f.Close()
-	}
-	handoff := &control.Message{Type: control.Boot, GoferPID: gofer.Process.Pid}
+	handoff := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID}
 	handoff.Files = make([]*os.File, boot.HandoffExitFile+1)
 	if handoff.Files[boot.HandoffCreate], err = create.File(); err != nil {
 		return err
 	}
 	handoff.Files[boot.HandoffListener] = msg.Files[boot.BootListener]
-	handoff.Files[boot.HandoffGofer], err = goferConn.File()
-	goferConn.Close()
-	if err != nil {
-		return err
-	}
-	handoff.Files[boot.HandoffSpec] = msg.Files[boot.BootSpec]
+	handoff.Files[boot.HandoffGofer] = msg.Files[boot.BootGofer]
 	handoff.Files[boot.HandoffExitFile] = exitFile
 	if debugLog != nil {
 		handoff.Files = append(handoff.Files, debugLog)
@@ -208,6 +186,7 @@ func (b *Boot) serveHandoff(conf *config.Config, handoff *control.Message) {
 		Errorf("sandbox: %v", err)
 		os.Exit(1)
 	}
+	log.Mark("sandbox/serving")
 	if err := srv.WaitReady(create); err != nil {
 		log.Warningf("sandbox: %v", err)
 		os.Exit(1)

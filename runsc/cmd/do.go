@@ -153,7 +153,7 @@ func (d *Do) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommand
 		Errorf("%v", err)
 		return doFailure
 	}
-	status, err := container.Do(conf, container.NewDoID(), cwd, spec, d.network == "none", forwardSignals())
+	status, err := container.Do(conf, container.NewDoID(), cwd, spec, forwardSignals())
 	if err != nil {
 		Errorf("%v", err)
 		if strings.Contains(err.Error(), "executable file not found") || strings.Contains(err.Error(), "no such file or directory") && strings.Contains(err.Error(), "process.args[0]") {

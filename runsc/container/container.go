@@ -104,15 +104,16 @@ func loadLocked(dir, id string) (*Container, error) {
 
 // verifyProcs forgets every stored PID that does not name this
 // container's process as the process tree says it must be: the sandbox is
-// a runsc-sandbox serving this id, the gofer its child, the init the
-// gofer's child. A PID that fails is never signalled nor reported.
+// a runsc-sandbox serving this id, the gofer (its sibling) a runsc-gofer
+// serving it, the init the gofer's child. A PID that fails is never
+// signalled nor reported.
 func (c *Container) verifyProcs() {
-	if c.Sandbox.Alive() && !isSandboxOf(c.Sandbox.PID, c.ID) {
+	if c.Sandbox.Alive() && !isRunscOf(c.Sandbox.PID, "runsc-sandbox", c.ID) {
 		log.Debugf("container %q: pid %d is not its sandbox; ignoring the stored pids", c.ID, c.Sandbox.PID)
 		c.Sandbox, c.Gofer, c.Init = specutils.Proc{}, specutils.Proc{}, specutils.Proc{}
 		return
 	}
-	if c.Gofer.Alive() && specutils.ParentOf(c.Gofer.PID) != c.Sandbox.PID {
+	if c.Gofer.Alive() && !isRunscOf(c.Gofer.PID, "runsc-gofer", c.ID) {
 		c.Gofer, c.Init = specutils.Proc{}, specutils.Proc{}
 	}
 	if c.Init.Alive() && specutils.ParentOf(c.Init.PID) != c.Gofer.PID {
@@ -120,14 +121,15 @@ func (c *Container) verifyProcs() {
 	}
 }
 
-// isSandboxOf reports whether pid is runsc-sandbox for container id.
-func isSandboxOf(pid int, id string) bool {
+// isRunscOf reports whether pid is the runsc helper name (argv[0]) for
+// container id (its last argument).
+func isRunscOf(pid int, name, id string) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
 		return false
 	}
 	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-	return len(args) > 1 && args[0] == "runsc-sandbox" && args[len(args)-1] == id
+	return len(args) > 1 && args[0] == name && args[len(args)-1] == id
 }
 
 // refreshStatus recomputes Status from the kernel's view of the PIDs.
@@ -236,7 +238,7 @@ func (c *Container) Processes() ([]specutils.Proc, error) {
 	}
 	var out []specutils.Proc
 	for _, pid := range pids {
-		if pid == c.Sandbox.PID || pid == c.Gofer.PID {
+		if pid == c.Sandbox.PID || pid == c.Gofer.PID || pid == os.Getpid() {
 			continue
 		}
 		if p, err := specutils.NewProc(pid); err == nil {
@@ -340,6 +342,11 @@ func (c *Container) killAll() error {
 	if c.Cgroup != nil && !c.Cgroup.IsRoot() {
 		if pids, err := c.Cgroup.Procs(); err == nil {
 			for _, pid := range pids {
+				if pid == os.Getpid() {
+					// The thread that spawned the sandbox into the
+					// cgroup, exiting (cgroup.Spawn).
+					continue
+				}
 				if p, err := specutils.NewProc(pid); err == nil {
 					p.Signal(unix.SIGKILL)
 					procs = append(procs, p)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"syscall"
 	"time"
@@ -58,6 +59,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 			cu.run()
 		}
 	}()
+	end := log.Span("create/state")
 	if err := os.MkdirAll(conf.RootDir, 0o711); err != nil {
 		return nil, fmt.Errorf("creating root directory: %w", err)
 	}
@@ -98,7 +100,8 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		}
 	}()
 
-	var join func(int) error
+	end()
+	end = log.Span("create/cgroup")
 	if !conf.Rootless {
 		var res *specs.LinuxResources
 		var path string
@@ -115,40 +118,45 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		if c.Cgroup, err = cgroup.New(res, path, c.ID, conf.SystemdCgroup); err != nil {
 			return nil, err
 		}
-		// The sandbox joins the cgroup before it starts anything: the
-		// gofer and every container process inherit it, and the shim
-		// reads the container's stats from the pid-file process's cgroup.
-		join = func(pid int) error {
-			if err := c.Cgroup.Apply(pid); err != nil {
-				return err
-			}
-			cu.add(func() { c.Cgroup.Destroy() })
-			return nil
-		}
 	}
 	// Saved before anything exists on the host: a create killed from here
 	// on leaves a state naming the cgroup, which delete removes (and
 	// whose processes it kills).
-	if err := c.saveUnsynced(); err != nil {
+	if err := c.save(); err != nil {
 		return nil, err
 	}
-	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Boot: boot, CgroupJoin: join})
+	if c.Cgroup != nil {
+		// Made before the sandbox, which is born in it: the gofer and
+		// every container process inherit it.
+		if err := c.Cgroup.Prepare(); err != nil {
+			return nil, err
+		}
+		cu.add(func() { c.Cgroup.Destroy() })
+	}
+	end()
+	end = log.Span("create/spawn")
+	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup})
 	if err != nil {
 		return nil, err
 	}
 	defer sb.Conn.Close()
 	cu.add(func() {
-		sb.Cmd.Process.Kill()
-		sb.Cmd.Wait()
+		for _, cmd := range []*exec.Cmd{sb.Cmd, sb.GoferCmd} {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
 	})
-	c.Sandbox = sb.Proc
+	c.Sandbox, c.Gofer = sb.Proc, sb.Gofer
 	// Saved before waiting, so a create killed from here on leaves PIDs
 	// that delete can find.
-	if err := c.saveUnsynced(); err != nil {
+	if err := c.save(); err != nil {
 		return nil, err
 	}
 
+	end()
+	end = log.Span("create/wait-ready")
 	ready, err := sb.Conn.Recv()
+	end()
 	if err != nil {
 		return nil, fmt.Errorf("waiting for sandbox: %w", sandboxExitError(sb, err))
 	}
@@ -159,9 +167,6 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		return nil, fmt.Errorf("creating container: unexpected %q from sandbox", ready.Type)
 	}
 	if c.Init, err = specutils.NewProc(ready.PID); err != nil {
-		return nil, err
-	}
-	if c.Gofer, err = specutils.NewProc(ready.GoferPID); err != nil {
 		return nil, err
 	}
 	if err := c.save(); err != nil {
@@ -189,17 +194,18 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	}
 	c.Status = Created
 	c.sandboxCmd = sb
+	log.Mark("create/done")
 	cu.release()
 	log.Debugf("created container %s", c.describe())
 	return c, nil
 }
 
-// WritePidFile writes pid to path atomically (a synced temp file renamed
+// WritePidFile writes pid to path atomically (a temp file renamed
 // into place): the shim never reads a partial pid.
 func WritePidFile(path string, pid int) error {
 	// Atomic by rename; not fsynced: no process it names outlives a crash
 	// of the machine.
-	if err := writeFileAtomic(path, []byte(strconv.Itoa(pid)), 0o644, false); err != nil {
+	if err := writeFileAtomic(path, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 		return fmt.Errorf("writing pid file: %w", err)
 	}
 	return nil
@@ -299,7 +305,9 @@ func Start(root, id string) error {
 		return err
 	}
 	defer l.release()
+	end := log.Span("start/load")
 	c, err := loadLocked(dir, id)
+	end()
 	if err != nil {
 		return err
 	}
@@ -311,7 +319,10 @@ func Start(root, id string) error {
 		return fmt.Errorf("starting container %q: %w", id, err)
 	}
 	defer conn.Close()
-	if _, err := conn.Call(&control.Message{Type: control.Start}); err != nil {
+	end = log.Span("start/call")
+	_, err = conn.Call(&control.Message{Type: control.Start})
+	end()
+	if err != nil {
 		return fmt.Errorf("starting container %q: %w", id, err)
 	}
 	c.Started = true

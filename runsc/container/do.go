@@ -10,7 +10,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"runsc.dev/runsc/pkg/log"
-	"runsc.dev/runsc/runsc/boot"
 	"runsc.dev/runsc/runsc/specutils"
 )
 
@@ -202,23 +201,22 @@ func DoSpec(o DoOptions) (*specs.Spec, error) {
 			ReadonlyPaths: append([]string(nil), specutils.DefaultReadonlyPaths...),
 		},
 	}
-	s.Annotations[boot.RootfsOverlayAnnotation] = "none"
+	s.Annotations[specutils.RootfsOverlayAnnotation] = "none"
 	if o.Overlay {
-		s.Annotations[boot.RootfsOverlayAnnotation] = "tmpfs"
+		s.Annotations[specutils.RootfsOverlayAnnotation] = "tmpfs"
 	}
 	if o.StateRoot != "" {
 		// Other containers' state and control sockets stay out of sight.
 		s.Linux.MaskedPaths = append(s.Linux.MaskedPaths, o.StateRoot)
 	}
-	// Rootless, the network namespace is the spec's (the sandbox creates
-	// it); as root, `runsc do` creates it itself before starting the
-	// sandbox, which shares it (see Do).
+	// --network none: a network namespace of its own, in which init
+	// brings the loopback interface up.
 	newNet := o.Network == "none"
+	if newNet {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+	}
 	if o.Rootless {
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-		if newNet {
-			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
-		}
 	}
 	devpts := []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}
 	if !o.Rootless {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"runsc.dev/runsc/runsc/boot"
 	"runsc.dev/runsc/runsc/specutils"
 )
 
@@ -75,11 +74,11 @@ func TestDoSpec(t *testing.T) {
 	if err := specutils.Validate(s); err != nil {
 		t.Errorf("spec does not validate: %v", err)
 	}
-	if s.Annotations[boot.RootfsOverlayAnnotation] != "tmpfs" || s.Root.Readonly || s.Root.Path != "/" {
+	if s.Annotations[specutils.RootfsOverlayAnnotation] != "tmpfs" || s.Root.Readonly || s.Root.Path != "/" {
 		t.Errorf("overlay root: %+v %v", s.Root, s.Annotations)
 	}
-	// As root, runsc do makes the network namespace itself.
-	if hasNS(s, specs.NetworkNamespace) || hasNS(s, specs.UserNamespace) || !hasNS(s, specs.PIDNamespace) {
+	// --network none: init gets a network namespace of its own.
+	if !hasNS(s, specs.NetworkNamespace) || hasNS(s, specs.UserNamespace) || !hasNS(s, specs.PIDNamespace) {
 		t.Errorf("root namespaces: %+v", s.Linux.Namespaces)
 	}
 	if s.Process.Cwd != "/usr" || !s.Process.NoNewPrivileges || s.Process.User.UID != uint32(os.Geteuid()) {
@@ -99,7 +98,7 @@ func TestDoSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Annotations[boot.RootfsOverlayAnnotation] != "none" || !s.Root.Readonly {
+	if s.Annotations[specutils.RootfsOverlayAnnotation] != "none" || !s.Root.Readonly {
 		t.Errorf("read-only root: %+v %v", s.Root, s.Annotations)
 	}
 	if !hasNS(s, specs.UserNamespace) || hasNS(s, specs.NetworkNamespace) || s.Process.User.UID != 0 {

@@ -43,5 +43,7 @@ func Run(conf *config.Config, args CreateArgs, detach bool, sigs <-chan os.Signa
 	if derr := c.Destroy(true); derr != nil && err == nil {
 		err = fmt.Errorf("cleaning up: %w", derr)
 	}
+	// The gofer is our child too (the sandbox's sibling): reap it.
+	c.sandboxCmd.GoferCmd.Wait()
 	return status, err
 }

@@ -11,7 +11,6 @@ package control
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/fastjson"
 )
 
 // Type says what a Message is.
@@ -30,9 +30,9 @@ type Type string
 // init; each is answered by Ack (with any result fields set) or Error.
 const (
 	// Boot carries a process's startup state: create -> sandbox (files:
-	// spec, control listener, stdin, stdout, stderr[, console socket]),
-	// sandbox -> gofer and gofer -> init (spec, stdio, console), and the
-	// sandbox to itself across its re-exec.
+	// control listener, gofer socket), create -> gofer (spec, stdio,
+	// console, idmapped mounts; and Gofer), gofer -> init (spec, console,
+	// idmapped mounts), and the sandbox to itself across its re-exec.
 	Boot Type = "boot"
 	// Ready: init -> gofer -> sandbox -> create. The container is created;
 	// InitPID (host PID) and GoferPID are set.
@@ -73,9 +73,24 @@ type Message struct {
 	Terminal bool `json:"terminal,omitempty"`
 	// Process is the process to run for Exec.
 	Process *specs.Process `json:"process,omitempty"`
+	// Gofer is set on the gofer's boot message (create -> gofer).
+	Gofer *GoferBoot `json:"gofer,omitempty"`
 	// Files are passed as SCM_RIGHTS; FileNames says what each is.
 	Files     []*os.File `json:"-"`
 	FileNames []string   `json:"files,omitempty"`
+}
+
+// GoferBoot is what the gofer needs from the spec to start init, sent by
+// create with the gofer's boot message so that the gofer need not decode
+// the spec first (a cold decode of a whole spec costs about 1 ms: Go's
+// encoding/json builds the codecs of every type the spec can hold).
+type GoferBoot struct {
+	// Namespaces are the spec's linux.namespaces.
+	Namespaces []specs.LinuxNamespace `json:"namespaces,omitempty"`
+	// RootfsOverlay is the spec's rootfs overlay annotation (`runsc do`),
+	// "" without: the gofer then prepares root.path before init builds the
+	// rootfs from it.
+	RootfsOverlay string `json:"rootfsOverlay,omitempty"`
 }
 
 // MaxMessageSize bounds one message (an exec's argv and env near ARG_MAX fit).
@@ -155,7 +170,7 @@ func (c *Conn) Send(m *Message) error {
 		fds = append(fds, int(f.Fd()))
 		m.FileNames = append(m.FileNames, f.Name())
 	}
-	b, err := json.Marshal(m)
+	b, err := fastjson.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encoding control message: %w", err)
 	}
@@ -260,7 +275,7 @@ func (c *Conn) Recv() (*Message, error) {
 // Decode parses a message body (exported for the fuzz target).
 func Decode(body []byte) (*Message, error) {
 	var m Message
-	if err := json.Unmarshal(body, &m); err != nil {
+	if err := fastjson.Unmarshal(body, &m); err != nil {
 		return nil, fmt.Errorf("decoding control message: %w", err)
 	}
 	if m.Type == "" {

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -29,7 +30,7 @@ import (
 	"runsc.dev/runsc/runsc/specutils"
 )
 
-// Indexes of the files in the boot message from the sandbox.
+// Indexes of the files in the boot message from create.
 const (
 	BootSpec = iota
 	BootStdin
@@ -42,7 +43,6 @@ const (
 type Agent struct {
 	conf    *config.Config
 	sandbox *control.Conn
-	spec    *specs.Spec
 	init    *exec.Cmd
 	initSo  *control.Conn
 
@@ -62,7 +62,7 @@ type Agent struct {
 	execExited chan *control.Message
 }
 
-// NewAgent reads the boot message from the sandbox and starts the
+// NewAgent reads the boot message from create and starts the
 // container's init. It must run on a locked OS thread that outlives init:
 // init's pdeathsig is tied to it.
 func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
@@ -70,20 +70,37 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading boot message: %w", err)
 	}
+	log.Mark("gofer/boot")
 	defer func() {
 		for _, f := range msg.Files {
 			f.Close()
 		}
 	}()
-	if msg.Type != control.Boot || len(msg.Files) <= BootStderr {
+	if msg.Type != control.Boot || len(msg.Files) <= BootStderr || msg.Gofer == nil {
 		return nil, fmt.Errorf("bad boot message %q with %d files", msg.Type, len(msg.Files))
 	}
-	spec, err := specutils.ReadSpecFromFile(msg.Files[BootSpec])
-	if err != nil {
-		return nil, err
+	// Nothing we mount (the sealed binary, an overlay) may propagate back
+	// to the host.
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return nil, fmt.Errorf("making / a slave mount: %w", err)
 	}
-	a := &Agent{conf: conf, sandbox: sandbox, spec: spec, origNS: ownNamespaces(), execExited: make(chan *control.Message, 16)}
-	if err := a.startInit(msg); err != nil {
+	if v := msg.Gofer.RootfsOverlay; v != "" {
+		spec, err := specutils.ReadSpecFromFile(msg.Files[BootSpec])
+		if err != nil {
+			return nil, err
+		}
+		f, err := prepareOverlay(spec, v, filepath.Join(conf.RootDir, msg.ID, overlayDirName))
+		if err != nil {
+			return nil, err
+		}
+		msg.Files[BootSpec].Close()
+		msg.Files[BootSpec] = f
+	}
+	a := &Agent{conf: conf, sandbox: sandbox, origNS: ownNamespaces(), execExited: make(chan *control.Message, 16)}
+	end := log.Span("gofer/start-init")
+	err = a.startInit(msg)
+	end()
+	if err != nil {
 		return nil, err
 	}
 	// Kept open for exec'd processes (the deferred close above closes the
@@ -96,7 +113,7 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 
 // startInit spawns runsc init with the container's namespaces.
 func (a *Agent) startInit(msg *control.Message) error {
-	cloneFlags, err := joinNamespaces(a.spec)
+	cloneFlags, err := joinNamespaces(msg.Gofer.Namespaces)
 	if err != nil {
 		return err
 	}
@@ -199,15 +216,12 @@ func sealSelf() (string, error) {
 	return exe, nil
 }
 
-// joinNamespaces enters, on this locked thread, every namespace the spec
-// names by path (pid ones apply to children), and returns the clone flags
-// for the namespaces init gets new.
-func joinNamespaces(spec *specs.Spec) (uintptr, error) {
+// joinNamespaces enters, on this locked thread, every namespace of the
+// spec's linux.namespaces named by path (pid ones apply to children), and
+// returns the clone flags for the namespaces init gets new.
+func joinNamespaces(namespaces []specs.LinuxNamespace) (uintptr, error) {
 	var flags uintptr
-	if spec.Linux == nil {
-		return 0, nil
-	}
-	for _, ns := range spec.Linux.Namespaces {
+	for _, ns := range namespaces {
 		switch ns.Type {
 		case specs.UserNamespace, specs.MountNamespace:
 			// The gofer was born in these (the sandbox made them).
@@ -250,6 +264,7 @@ func (a *Agent) Run() error {
 		return fmt.Errorf("init: %s", ready.Err)
 	}
 	ready.PID = a.init.Process.Pid
+	log.Mark("gofer/ready")
 	if err := a.sandbox.Send(ready); err != nil {
 		return err
 	}

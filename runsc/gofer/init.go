@@ -11,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/control"
 	"runsc.dev/runsc/runsc/specutils"
 )
@@ -54,7 +55,9 @@ func initMain(conn *control.Conn) error {
 		defer console.Close()
 	}
 	trees := receivedIdmapTrees(msg)
+	end := log.Span("init/prepare")
 	path, err := prepare(spec, console, trees)
+	end()
 	trees.close()
 	if err != nil {
 		return err
@@ -74,6 +77,7 @@ func initMain(conn *control.Conn) error {
 	if start.Type != control.Start {
 		return fmt.Errorf("unexpected %q while waiting for start", start.Type)
 	}
+	log.Mark("init/start")
 	if spec.Hooks != nil {
 		// startContainer hooks run in the container, before its process.
 		st := specs.State{Version: specs.Version, ID: msg.ID, Status: specs.StateCreated, Pid: os.Getpid(), Bundle: msg.Bundle, Annotations: spec.Annotations}

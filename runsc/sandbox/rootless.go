@@ -7,52 +7,41 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-	"runsc.dev/runsc/runsc/control"
 	"runsc.dev/runsc/runsc/specutils"
 )
 
 // Rootless mode (runsc --rootless, the default when not root).
 //
-// The sandbox is started in a new user namespace together with its new
-// mount namespace (and a new network namespace when the spec asks for
-// one): it is root there, with every capability over what it owns, which
-// is all the minimal chroot needs. That user namespace is the container's
-// too: the gofer and init are born in it and add no user namespace of
-// their own (runsc/boot.StartGofer), and the network namespace made here
-// is the container's, with its loopback brought up by the sandbox.
+// The gofer is started in a new user namespace together with its new
+// mount namespace: the container's user namespace, in which init is born
+// with the container's other new namespaces. Its ID maps are the spec's
+// linux.uidMappings/gidMappings when the spec asks for a user namespace
+// (as `runsc spec --rootless` writes: the caller mapped to 0), else the
+// caller's uid and gid mapped to 0. An unprivileged process may write a
+// single mapping of its own ids, with setgroups denied; anything else
+// needs newuidmap/newgidmap, which runsc does not use yet (see
+// rootlessMaps).
 //
-// The ID maps are the spec's linux.uidMappings/gidMappings when the spec
-// asks for a user namespace (as `runsc spec --rootless` writes: the caller
-// mapped to 0), else the caller's uid and gid mapped to 0. An unprivileged
-// process may write a single mapping of its own ids, with setgroups
-// denied; anything else needs newuidmap/newgidmap, which runsc does not
-// use yet (see rootlessMaps).
-//
-// Once set up, a rootless sandbox cannot become nobody (no other id is
-// mapped): it drops every capability, bounding set included, locks the
-// securebits that would give them back to uid 0 on execve, re-executes
-// itself and serves with no_new_privs and its seccomp filter, like the
-// privileged one (runsc/boot.CallSelfWithoutCaps). Supplementary groups
-// cannot be dropped when setgroups is denied: the sandbox keeps the
-// caller's, seen as the overflow gid.
+// The sandbox is started in a user namespace of its own, mapping the
+// caller to root, with its new mount namespace: it is root there, with
+// every capability over what it owns, which is all the minimal chroot
+// needs. Once set up it cannot become nobody (no other id is mapped): it
+// drops every capability, bounding set included, locks the securebits
+// that would give them back to uid 0 on execve, re-executes itself and
+// serves with no_new_privs and its seccomp filter, like the privileged one
+// (runsc/boot.CallSelfWithoutCaps). Supplementary groups cannot be dropped
+// when setgroups is denied: the sandbox keeps the caller's, seen as the
+// overflow gid.
 //
 // cgroups are not used (linux.resources is ignored with a warning by
 // `runsc do`); the network is the host's or a new loopback-only one.
 
 // rootlessAttr returns the SysProcAttr that starts a rootless sandbox.
-func rootlessAttr(spec *specs.Spec) (*syscall.SysProcAttr, error) {
-	uids, gids, err := rootlessMaps(spec, os.Getuid(), os.Getgid())
-	if err != nil {
-		return nil, err
-	}
-	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS)
-	if path, ok := specutils.HasNamespace(spec, specs.NetworkNamespace); ok && path == "" {
-		flags |= unix.CLONE_NEWNET
-	}
+func rootlessAttr() (*syscall.SysProcAttr, error) {
 	return &syscall.SysProcAttr{
-		Cloneflags:                 flags,
-		UidMappings:                uids,
-		GidMappings:                gids,
+		Cloneflags:                 unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
+		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
+		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
 		GidMappingsEnableSetgroups: false,
 	}, nil
 }
@@ -85,13 +74,4 @@ func rootlessMaps(spec *specs.Spec, uid, gid int) (uids, gids []syscall.SysProcI
 		return nil, nil, err
 	}
 	return uids, gids, nil
-}
-
-// bootSpec reads the spec out of the boot message's sealed memfd (with
-// positional reads: its offset does not move).
-func bootSpec(boot *control.Message) (*specs.Spec, error) {
-	if boot == nil || len(boot.Files) == 0 {
-		return nil, fmt.Errorf("boot message has no spec")
-	}
-	return specutils.ReadSpecFromFile(boot.Files[0])
 }

@@ -1,11 +1,24 @@
-// Package sandbox starts the sandbox process (`runsc boot`, shown as
-// runsc-sandbox) for a container and talks to it.
+// Package sandbox starts the two runsc processes that serve a container,
+// both children of `runsc create`, born together in the container's
+// cgroup, and talks to them:
 //
-// The sandbox is started in its own mount namespace. When runsc holds
-// CAP_SYS_ADMIN it is passed --setup-root: it spawns the gofer, builds its
-// minimal chroot, drops to nobody and re-executes itself. Everything else it
-// needs (the spec, its control listener, the container's stdio and console)
-// arrives as one control.Message over the socket at fd 3.
+//   - the sandbox (`runsc boot`, shown as runsc-sandbox), the pid-file
+//     process, in its own mount namespace: when runsc holds CAP_SYS_ADMIN
+//     it is passed --setup-root, builds its minimal chroot, drops to nobody
+//     and re-executes itself (rootless: in a user namespace of its own,
+//     see rootless.go). Its boot message, on the socket at its fd 3,
+//     carries its control listener and its socket to the gofer.
+//   - the gofer (`runsc gofer`, runsc-gofer), in the container's user and
+//     mount namespaces, which starts the container's init. Its boot
+//     message (the spec, the container's stdio and console) is queued by
+//     create on the gofer's socket before the sandbox is handed the other
+//     end: the gofer reads it, and then the sandbox's requests, on its
+//     fd 3.
+//
+// Siblings, not parent and child, so that the gofer's start-up does not
+// wait for the sandbox's: they run in parallel, and only the gofer and init
+// are on the path to "created". A child is also born in its parent's user
+// namespace, which rules out a rootless sandbox parenting the gofer.
 package sandbox
 
 import (
@@ -14,8 +27,10 @@ import (
 	"os/exec"
 	"syscall"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/config"
 	"runsc.dev/runsc/runsc/control"
 	"runsc.dev/runsc/runsc/specutils"
@@ -27,21 +42,29 @@ type Args struct {
 	ID string
 	// Bundle is the bundle directory.
 	Bundle string
-	// Boot is the message sent to the sandbox on fd 3: the spec file, the
-	// control listener, stdio and console, as control.Message.Files.
+	// Spec is the container's spec, as sealed in Boot's spec file.
+	Spec *specs.Spec
+	// Boot holds the files for the sandbox and the gofer, by the Boot*
+	// indexes: the spec file, the control listener, stdio and console.
+	// They stay owned by the caller.
 	Boot *control.Message
-	// CgroupJoin, when set, is called with the sandbox's PID before the
-	// boot message is sent: everything the sandbox spawns then inherits
-	// the container's cgroup.
-	CgroupJoin func(pid int) error
+	// Cgroup, when set, is the container's cgroup, already prepared: the
+	// sandbox and the gofer are born in it (cgroup.Spawn), so everything
+	// the gofer spawns inherits it, and the shim reads the container's
+	// stats from the pid-file process's cgroup.
+	Cgroup *cgroup.Cgroup
 }
 
-// Sandbox is a started sandbox process.
+// Sandbox is a started sandbox process and its gofer.
 type Sandbox struct {
 	// Proc is the sandbox process.
 	Proc specutils.Proc
 	// Cmd is set in the process that started the sandbox (its parent).
 	Cmd *exec.Cmd
+	// Gofer is the gofer process, GoferCmd its command in the process
+	// that started it.
+	Gofer    specutils.Proc
+	GoferCmd *exec.Cmd
 	// Conn is the boot socket: the sandbox reports Ready or Error on it.
 	Conn *control.Conn
 }
@@ -61,65 +84,135 @@ func haveSysAdmin() bool {
 // sized for an idle helper: one P, which keeps its threads and heap small.
 var helperEnv = []string{"GOMAXPROCS=1"}
 
-// Start starts the sandbox process and sends it the boot message.
+// Start starts the gofer and the sandbox, sends each its boot message and
+// returns; the sandbox reports the container's creation on Conn. On
+// failure nothing it started is left.
 func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
-	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
+	sbAttr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
 	switch {
 	case conf.Rootless:
-		spec, err := bootSpec(args.Boot)
-		if err != nil {
-			return nil, err
-		}
-		if attr, err = rootlessAttr(spec); err != nil {
+		var err error
+		if sbAttr, err = rootlessAttr(); err != nil {
 			return nil, err
 		}
 	case !haveSysAdmin() && !conf.TestOnlySkipChroot:
 		return nil, fmt.Errorf("starting sandbox: CAP_SYS_ADMIN is required: run as root, or pass --rootless")
 	}
-	conn, peer, err := control.Pair()
+	goferAttr, err := goferAttr(conf, args.Spec)
 	if err != nil {
 		return nil, err
 	}
-	defer peer.Close()
+	// Opened here, not by os/exec in the spawn: that thread is in the
+	// container's device cgroup, which may not allow /dev/null.
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", os.DevNull, err)
+	}
+	defer null.Close()
+	conn, sbPeer, err := control.Pair()
+	if err != nil {
+		return nil, err
+	}
+	defer sbPeer.Close()
 	defer func() {
 		if retErr != nil {
 			conn.Close()
 		}
 	}()
-
-	argv := append(conf.ToFlags(), "boot", "--bundle="+args.Bundle)
-	if !conf.TestOnlySkipChroot {
-		argv = append(argv, "--setup-root")
-	}
-	argv = append(argv, args.ID)
-	cmd := exec.Command("/proc/self/exe", argv...)
-	cmd.Args[0] = "runsc-sandbox"
-	cmd.Env = helperEnv
-	// The boot socket is fd 3; stdio are /dev/null: the container's stdio
-	// travel in the boot message, so no runsc process but the container's
-	// own holds the caller's stdout/stderr.
-	cmd.ExtraFiles = []*os.File{peer}
-	cmd.SysProcAttr = attr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting sandbox: %w", err)
-	}
-	sb := &Sandbox{Cmd: cmd, Conn: conn}
-	defer func() {
-		if retErr != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-	if sb.Proc, err = specutils.NewProc(cmd.Process.Pid); err != nil {
+	goferConn, goferPeer, err := control.Pair()
+	if err != nil {
 		return nil, err
 	}
-	if args.CgroupJoin != nil {
-		if err := args.CgroupJoin(cmd.Process.Pid); err != nil {
-			return nil, err
-		}
+	defer goferPeer.Close()
+	defer goferConn.Close()
+
+	sbArgv := append(conf.ToFlags(), "boot", "--bundle="+args.Bundle)
+	if !conf.TestOnlySkipChroot {
+		sbArgv = append(sbArgv, "--setup-root")
 	}
-	if err := conn.Send(args.Boot); err != nil {
+	sbArgv = append(sbArgv, args.ID)
+	sb := &Sandbox{Conn: conn}
+	spawn := func(cgroupFD int) ([]int, error) {
+		// The gofer first: it and init are the path to "created".
+		gofer, err := startHelper("runsc-gofer", append(conf.ToFlags(), "gofer", args.ID), goferPeer, null, goferAttr, cgroupFD)
+		if err != nil {
+			return nil, fmt.Errorf("starting gofer: %w", err)
+		}
+		sandbox, err := startHelper("runsc-sandbox", sbArgv, sbPeer, null, sbAttr, cgroupFD)
+		if err != nil {
+			gofer.Process.Kill()
+			gofer.Wait()
+			return nil, fmt.Errorf("starting sandbox: %w", err)
+		}
+		sb.Cmd, sb.GoferCmd = sandbox, gofer
+		return []int{gofer.Process.Pid, sandbox.Process.Pid}, nil
+	}
+	if args.Cgroup != nil {
+		err = args.Cgroup.Spawn(spawn)
+	} else {
+		_, err = spawn(-1)
+	}
+	if sb.Cmd != nil {
+		defer func() {
+			if retErr != nil {
+				for _, c := range []*exec.Cmd{sb.Cmd, sb.GoferCmd} {
+					c.Process.Kill()
+					c.Wait()
+				}
+			}
+		}()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sb.Gofer, err = specutils.NewProc(sb.GoferCmd.Process.Pid); err != nil {
+		return nil, err
+	}
+	if sb.Proc, err = specutils.NewProc(sb.Cmd.Process.Pid); err != nil {
+		return nil, err
+	}
+	// The gofer's boot message waits for it in its socket; the sandbox
+	// then gets the other end.
+	gb, trees := goferBoot(conf, args.Spec, args.Boot, sb.Gofer.PID, goferAttr.Cloneflags&unix.CLONE_NEWUSER != 0)
+	err = goferConn.Send(gb)
+	for _, t := range trees {
+		t.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sending boot message to gofer: %w", err)
+	}
+	goferFile, err := goferConn.File()
+	if err != nil {
+		return nil, err
+	}
+	defer goferFile.Close()
+	boot := &control.Message{Type: control.Boot, ID: args.ID, GoferPID: sb.Gofer.PID}
+	boot.Files = []*os.File{args.Boot.Files[BootListener], goferFile}
+	if err := conn.Send(boot); err != nil {
 		return nil, fmt.Errorf("sending boot message: %w", err)
 	}
 	return sb, nil
+}
+
+// startHelper starts the runsc binary as a helper process named name (its
+// argv[0]) with argv, its boot socket at fd 3, stdio on null, and attr,
+// in the cgroup2 directory cgroupFD when it is not -1.
+func startHelper(name string, argv []string, boot, null *os.File, attr *syscall.SysProcAttr, cgroupFD int) (*exec.Cmd, error) {
+	cmd := exec.Command("/proc/self/exe", argv...)
+	cmd.Args[0] = name
+	cmd.Env = helperEnv
+	// stdio are /dev/null: the container's stdio travel in the gofer's
+	// boot message, so no runsc process but the container's own holds
+	// the caller's stdout/stderr.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
+	cmd.ExtraFiles = []*os.File{boot}
+	a := *attr
+	if cgroupFD >= 0 {
+		a.UseCgroupFD, a.CgroupFD = true, cgroupFD
+	}
+	cmd.SysProcAttr = &a
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return cmd, nil
 }

@@ -1,19 +1,19 @@
 package specutils
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/fastjson"
 )
 
 // SealedSpecFile writes the normalised spec into a sealed memfd: every
 // runsc process of the container reads the same bytes (ReadSpecFromFile),
 // and none can change them.
 func SealedSpecFile(spec *specs.Spec) (*os.File, error) {
-	b, err := json.Marshal(spec)
+	b, err := fastjson.Marshal(spec)
 	if err != nil {
 		return nil, fmt.Errorf("encoding spec: %w", err)
 	}

@@ -4,7 +4,6 @@
 package specutils
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"runsc.dev/runsc/pkg/fastjson"
+	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/specutils/seccomp"
 )
 
@@ -35,10 +36,13 @@ func ReadSpec(bundle string) (*specs.Spec, error) {
 		return nil, fmt.Errorf("reading spec: %w", err)
 	}
 	defer f.Close()
+	end := log.Span("spec/decode")
 	spec, err := decode(f)
+	end()
 	if err != nil {
 		return nil, err
 	}
+	defer log.Span("spec/validate")()
 	if err := Normalize(spec, bundle); err != nil {
 		return nil, err
 	}
@@ -53,6 +57,7 @@ func ReadSpec(bundle string) (*specs.Spec, error) {
 // re-executes itself, and the gofer and init read their own copies of it,
 // so reads are positional (pread) and never race on a shared offset.
 func ReadSpecFromFile(f *os.File) (*specs.Spec, error) {
+	defer log.Span("spec/decode")()
 	return decode(io.NewSectionReader(f, 0, MaxConfigSize+1))
 }
 
@@ -68,7 +73,7 @@ func decode(r io.Reader) (*specs.Spec, error) {
 		return nil, fmt.Errorf("%w: config.json is empty", ErrInvalidSpec)
 	}
 	var spec specs.Spec
-	if err := json.Unmarshal(b, &spec); err != nil {
+	if err := fastjson.Unmarshal(b, &spec); err != nil {
 		return nil, fmt.Errorf("%w: config.json is not valid JSON: %v", ErrInvalidSpec, err)
 	}
 	return &spec, nil

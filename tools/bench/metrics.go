@@ -199,9 +199,8 @@ func (b *Bench) lifecycle(rt *Runtime, r int) error {
 }
 
 // idleAndExec starts a container running sleep, lets it idle, measures the
-// memory of the runtime's processes (the pid-file process and its
-// descendants, minus the container's init and its descendants), then times
-// an exec of /bin/true into it.
+// memory of the runtime's processes (see runtimeMemory), then times an exec
+// of /bin/true into it.
 func (b *Bench) idleAndExec(rt *Runtime, r int) error {
 	id := rt.newID("idle")
 	_, pid, err := rt.create(b.iv, b.bundles["sleep"], id)
@@ -232,7 +231,7 @@ func (b *Bench) idleAndExec(rt *Runtime, r int) error {
 		b.fail("pss", rt, err)
 		return nil
 	}
-	mem, err := treeMemory(pid, initPid)
+	mem, err := runtimeMemory(pid, initPid)
 	if err != nil {
 		b.fail("pss", rt, err)
 	} else {

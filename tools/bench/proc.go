@@ -95,19 +95,32 @@ type Memory struct {
 	Procs int
 }
 
-// treeMemory sums the memory of root and its descendants, leaving out
-// exclude and its descendants (the container's own processes).
-func treeMemory(root, exclude int) (Memory, error) {
+// runtimeMemory sums the memory of a container's runtime processes: the
+// pid-file process and its descendants, and the ancestors of the
+// container's init below the bench (a runtime may hang init from a helper
+// that is not the pid-file process: runsc's gofer is the sandbox's
+// sibling), each with its descendants, leaving out init and its
+// descendants (the container's own processes).
+func runtimeMemory(pidFile, init int) (Memory, error) {
+	procs := allProcs()
 	children := map[int][]int{}
-	for _, p := range allProcs() {
+	parent := map[int]int{}
+	for _, p := range procs {
 		children[p.ppid] = append(children[p.ppid], p.pid)
+		parent[p.pid] = p.ppid
+	}
+	roots := []int{pidFile}
+	for p := parent[init]; p > 1 && p != os.Getpid(); p = parent[p] {
+		roots = append(roots, p)
 	}
 	var m Memory
+	seen := map[int]bool{}
 	var walk func(pid int) error
 	walk = func(pid int) error {
-		if pid == exclude {
+		if pid == init || seen[pid] {
 			return nil
 		}
+		seen[pid] = true
 		pss, uss, err := smapsRollup(pid)
 		if err != nil {
 			return err
@@ -122,7 +135,12 @@ func treeMemory(root, exclude int) (Memory, error) {
 		}
 		return nil
 	}
-	return m, walk(root)
+	for _, r := range roots {
+		if err := walk(r); err != nil {
+			return m, err
+		}
+	}
+	return m, nil
 }
 
 // smapsRollup returns the PSS and USS of pid in bytes.

@@ -164,7 +164,7 @@ func (rep *Report) notes(b *Bench, w float64) []string {
 		fmt.Sprintf("ratio a/b = median over rounds of a_i/b_i; a round runs every runtime once per metric, in turn (%s), so a_i and b_i are adjacent in time", rtNames(b.rts)),
 		"bundle: `runsc spec` with terminal false, the same read-only busybox-static rootfs for all; ociVersion set to " + benchOCIVersion + " (crun 1.8.1 rejects 1.3.0)",
 		"create/start/delete: one create, start, wait (wait4 on the pid-file process, the bench being a child subreaper like a shim), delete per round; each call timed from fork to reap",
-		"memory: PSS and USS from /proc/<pid>/smaps_rollup summed over the pid-file process and its descendants, leaving out the container's init (pid from `state`) and its descendants, after the container idled; runc and crun leave no process of their own",
+		"memory: PSS and USS from /proc/<pid>/smaps_rollup summed over the pid-file process, the ancestors of the container's init below the bench, and their descendants, leaving out the container's init (pid from `state`) and its descendants, after the container idled; runc and crun leave no process of their own",
 		"dd, fork: wall time of `run` of that workload minus the same round's `run` of /bin/true",
 	}
 	for _, rt := range b.rts {

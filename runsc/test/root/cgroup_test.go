@@ -72,8 +72,7 @@ func TestCgroupLifecycle(t *testing.T) {
 	// Every runsc process of the container and the container itself.
 	data, _ := os.ReadFile(pidFile)
 	sandbox, _ := strconv.Atoi(string(data))
-	gofer := children(t, sandbox)[0]
-	init := r.State(t, "cg").Pid
+	gofer, init := goferAndInit(t, r, "cg")
 	for _, ctrl := range []string{"memory", "pids", "cpu", "freezer"} {
 		procs := strings.Fields(readCgroup(t, ctrl, cgPath, "cgroup.procs"))
 		for _, want := range []int{sandbox, gofer, init} {

@@ -1,13 +1,8 @@
-// Package boot is what runs inside the sandbox process (runsc-sandbox): it
-// spawns the gofer, and once the sandbox sits in its minimal chroot as
-// nobody under a seccomp filter, it serves the container's control socket,
-// relays requests to the gofer and exits with the container's status.
-package boot
+package sandbox
 
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -20,7 +15,7 @@ import (
 	"runsc.dev/runsc/runsc/specutils"
 )
 
-// Indexes of the files in the boot message from `runsc create`.
+// Indexes of the files in the boot message that Start takes from create.
 const (
 	BootSpec = iota
 	BootListener
@@ -30,91 +25,73 @@ const (
 	BootConsole // Present when Message.Terminal is set.
 )
 
-// StartGofer starts the gofer (runsc-gofer) from exe, in a new mount
-// namespace and, when the spec asks for a new one, in the container's user
-// namespace with its ID maps written by us, the parent. The gofer gets
-// SIGKILL if the sandbox dies. boot.Files are the spec, stdio and console
-// from create's boot message; they are sent on and stay owned by the
-// caller.
-//
-// In rootless mode the sandbox was born in the container's user namespace
-// (and in its network namespace, when the spec asks for a new one; see
-// runsc/sandbox/rootless.go): the gofer and init stay in them, and the
-// sandbox brings the loopback interface up. With RootfsOverlayAnnotation,
-// the gofer is given a writable overlay of root.path built here.
-func StartGofer(conf *config.Config, exe string, spec *specs.Spec, boot *control.Message) (*exec.Cmd, *control.Conn, error) {
-	conn, peer, err := control.Pair()
-	if err != nil {
-		return nil, nil, err
+// goferAttr returns how the gofer (runsc-gofer) is cloned: in a new mount
+// namespace and, when the spec asks for a user namespace, in a new one
+// with the spec's ID maps, written by us, the parent; rootless, always in
+// a new user namespace that maps the caller (the container's user
+// namespace: see rootless.go). It has no pdeathsig: its parent is `runsc
+// create`, which exits; the gofer watches the sandbox instead (EOF on
+// its socket), and init dies with the gofer.
+func goferAttr(conf *config.Config, spec *specs.Spec) (*syscall.SysProcAttr, error) {
+	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
+	path, ok := specutils.HasNamespace(spec, specs.UserNamespace)
+	if ok && path != "" {
+		return nil, fmt.Errorf("linux.namespaces: joining a user namespace by path is not supported")
 	}
-	defer peer.Close()
-	attr := &syscall.SysProcAttr{
-		Cloneflags: unix.CLONE_NEWNS,
-		Pdeathsig:  syscall.SIGKILL,
-	}
-	specFile, err := goferSpec(conf, spec, boot)
-	if err != nil {
-		conn.Close()
-		return nil, nil, err
-	}
-	if specFile != boot.Files[BootSpec] {
-		defer specFile.Close()
-	}
-	if path, ok := specutils.HasNamespace(spec, specs.UserNamespace); ok && !conf.Rootless {
-		if path != "" {
-			conn.Close()
-			return nil, nil, fmt.Errorf("linux.namespaces: joining a user namespace by path is not supported")
+	if conf.Rootless {
+		uids, gids, err := rootlessMaps(spec, os.Getuid(), os.Getgid())
+		if err != nil {
+			return nil, err
 		}
 		attr.Cloneflags |= unix.CLONE_NEWUSER
-		for _, m := range spec.Linux.UIDMappings {
-			attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
-		}
-		for _, m := range spec.Linux.GIDMappings {
-			attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
-		}
-		// We are privileged in the parent namespace, so setgroups stays
-		// allowed: the container may set its additional groups.
-		attr.GidMappingsEnableSetgroups = true
-		// Become the namespace's root: our host uid 0 is (usually) not
-		// mapped in it, and execve would drop every capability of a
-		// process whose uid is not the namespace's root.
-		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
+		attr.UidMappings, attr.GidMappings = uids, gids
+		return attr, nil
 	}
-	cmd := exec.Command(exe, append(conf.ToFlags(), "gofer", boot.ID)...)
-	cmd.Args[0] = "runsc-gofer"
-	cmd.Env = []string{"GOMAXPROCS=1"} // As the sandbox's: see sandbox.helperEnv.
-	// Our own stdio (create's /dev/null), not nil: Go would open
-	// /dev/null here, inside the container's device cgroup.
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.ExtraFiles = []*os.File{peer}
-	cmd.SysProcAttr = attr
-	if err := cmd.Start(); err != nil {
-		conn.Close()
-		return nil, nil, fmt.Errorf("starting gofer: %w", err)
+	if !ok {
+		return attr, nil
 	}
+	attr.Cloneflags |= unix.CLONE_NEWUSER
+	for _, m := range spec.Linux.UIDMappings {
+		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
+	}
+	for _, m := range spec.Linux.GIDMappings {
+		attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
+	}
+	// We are privileged in the parent namespace, so setgroups stays
+	// allowed: the container may set its additional groups.
+	attr.GidMappingsEnableSetgroups = true
+	// Become the namespace's root: our host uid 0 is (usually) not mapped
+	// in it, and execve would drop every capability of a process whose uid
+	// is not the namespace's root.
+	attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
+	return attr, nil
+}
+
+// goferBoot is the gofer's boot message: the spec, stdio and console from
+// create's boot message, what the gofer needs of the spec to start init,
+// and, in a user namespace made by a privileged runsc, the idmapped mounts
+// (see idmappedTrees) for the gofer pid. The files stay owned by boot, but
+// for the idmapped trees, returned to close once the message is sent.
+func goferBoot(conf *config.Config, spec *specs.Spec, boot *control.Message, pid int, userns bool) (*control.Message, []*os.File) {
 	msg := &control.Message{Type: control.Boot, ID: boot.ID, Bundle: boot.Bundle, Terminal: boot.Terminal}
-	msg.Files = append(msg.Files, specFile, boot.Files[BootStdin], boot.Files[BootStdout], boot.Files[BootStderr])
+	msg.Gofer = &control.GoferBoot{RootfsOverlay: spec.Annotations[specutils.RootfsOverlayAnnotation]}
+	if spec.Linux != nil {
+		msg.Gofer.Namespaces = spec.Linux.Namespaces
+	}
+	msg.Files = append(msg.Files, boot.Files[BootSpec], boot.Files[BootStdin], boot.Files[BootStdout], boot.Files[BootStderr])
 	if boot.Terminal {
 		msg.Files = append(msg.Files, boot.Files[BootConsole])
 	}
-	if attr.Cloneflags&unix.CLONE_NEWUSER != 0 {
-		trees := idmappedTrees(spec, cmd.Process.Pid)
-		for _, tree := range trees {
-			defer tree.Close()
-		}
+	var trees []*os.File
+	if userns && !conf.Rootless {
+		trees = idmappedTrees(spec, pid)
 		msg.Files = append(msg.Files, trees...)
 	}
-	if err := conn.Send(msg); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		conn.Close()
-		return nil, nil, fmt.Errorf("sending boot message to gofer: %w", err)
-	}
-	return cmd, conn, nil
+	return msg, trees
 }
 
 // IdmappedRootfsFile names (in Message.FileNames) the detached, idmapped
-// clone of the rootfs that a boot message may carry, sandbox -> gofer ->
+// clone of the rootfs that a boot message may carry, create -> gofer ->
 // init; IdmappedMountFile followed by an index in spec.mounts names that
 // of a bind mount with the idmap or ridmap option. The gofer package has
 // the same constants.
@@ -196,7 +173,7 @@ func idmappedRootfs(spec *specs.Spec, userns int) *os.File {
 	if spec.Root == nil || !filepath.IsAbs(spec.Root.Path) {
 		return nil
 	}
-	if _, ok := spec.Annotations[RootfsOverlayAnnotation]; ok {
+	if _, ok := spec.Annotations[specutils.RootfsOverlayAnnotation]; ok {
 		return nil
 	}
 	root := filepath.Clean(spec.Root.Path)

@@ -1,4 +1,4 @@
-package boot
+package gofer
 
 import (
 	"bufio"
@@ -9,18 +9,59 @@ import (
 	"strings"
 	"syscall"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/specutils"
 )
 
-// RootfsOverlayAnnotation asks the sandbox to prepare root.path before the
-// gofer builds the rootfs from it; `runsc do` sets it. Value "tmpfs": a
-// writable overlay whose upper layers live in a tmpfs (BuildOverlayRoot);
-// "none": a recursive, recursively read-only bind (root.path may then be
-// "/", which pivot_root cannot take as it is). Either is made in the
-// sandbox's own mount namespace, so the host never sees it and a killed
-// sandbox leaves no mount behind.
-const RootfsOverlayAnnotation = "dev.runsc.rootfs-overlay"
+// prepareOverlay builds what specutils.RootfsOverlayAnnotation (value v)
+// asks for from spec's root.path, in the gofer's own mount namespace, under
+// dir, and returns a sealed memfd of the spec whose root.path is the result:
+// the spec that init and exec'd processes get.
+func prepareOverlay(spec *specs.Spec, v, dir string) (*os.File, error) {
+	if spec.Root == nil {
+		return nil, fmt.Errorf("annotation %s: the spec has no root", specutils.RootfsOverlayAnnotation)
+	}
+	var merged string
+	var err error
+	switch v {
+	case "tmpfs":
+		var split []string
+		if spec.Process != nil && spec.Process.Cwd != "/" {
+			split = append(split, spec.Process.Cwd)
+		}
+		merged, err = BuildOverlayRoot(spec.Root.Path, dir, overlaySkips(spec), split)
+	case "none":
+		merged, err = BuildReadonlyRoot(spec.Root.Path, dir)
+	default:
+		err = fmt.Errorf("annotation %s: unsupported value %q (want tmpfs or none)", specutils.RootfsOverlayAnnotation, v)
+	}
+	if err != nil {
+		return nil, err
+	}
+	changed := *spec
+	changed.Root = &specs.Root{Path: merged, Readonly: spec.Root.Readonly}
+	return specutils.SealedSpecFile(&changed)
+}
+
+// overlaySkips are the destinations the spec mounts a filesystem (not a
+// bind) on: the overlay need not reproduce what lies under them.
+func overlaySkips(spec *specs.Spec) []string {
+	var out []string
+	for _, m := range spec.Mounts {
+		bind := m.Type == "bind"
+		for _, o := range m.Options {
+			if o == "bind" || o == "rbind" {
+				bind = true
+			}
+		}
+		if !bind {
+			out = append(out, filepath.Clean(m.Destination))
+		}
+	}
+	return out
+}
 
 // BuildReadonlyRoot mounts a tmpfs on dir and binds lower recursively and
 // read-only (every submount too) at dir/merged, which it returns.
@@ -46,7 +87,7 @@ func BuildReadonlyRoot(lower, dir string) (string, error) {
 }
 
 // overlayDirName is the directory, inside the container's state directory,
-// on which the sandbox mounts the overlay's tmpfs (in its namespace only).
+// on which the gofer mounts the overlay's tmpfs (in its namespace only).
 const overlayDirName = "rootfs"
 
 // BuildOverlayRoot mounts a tmpfs on dir and builds in it, at dir/merged,

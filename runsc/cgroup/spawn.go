@@ -1,0 +1,119 @@
+package cgroup
+
+import (
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// This file starts processes inside the container's cgroup from their first
+// instruction, instead of moving them in afterwards.
+//
+// Moving a process (a write to cgroup.procs, or of another task's id to a
+// v1 tasks file) takes the kernel's global cgroup_threadgroup_rwsem for
+// writing, and the first writer after a quiet period waits for an RCU grace
+// period: 7-10 ms on these hosts, once per container and on its critical
+// path. Two moves escape that lock (kernel/cgroup/cgroup.c,
+// cgroup_procs_write_start: "If we migrate a single thread ... [that] is
+// `current` ... we can skip the global lock"):
+//   - v1: a thread writing "0" to a hierarchy's tasks file moves only
+//     itself; the children it then forks inherit its cgroups;
+//   - v2: clone3(CLONE_INTO_CGROUP) creates the child in a cgroup2
+//     directory given by fd.
+// Spawn combines the two on a thread of its own, which exits afterwards.
+
+// Spawn runs start on an OS thread that has been moved into the container's
+// v1 cgroups, passing the container's cgroup2 directory opened O_PATH for
+// CLONE_INTO_CGROUP (syscall.SysProcAttr UseCgroupFD and CgroupFD), or -1
+// when there is none. start must fork its children from the calling
+// goroutine and return their PIDs, or fail having left none. The children
+// are then born in the container's cgroup in every hierarchy. The thread is never reused: it exits with the goroutine
+// Spawn runs start on, so start must not rely on anything tied to that
+// thread (a Pdeathsig would fire at once).
+//
+// If the thread cannot be placed, or the spawn fails with a cgroup fd, start
+// is called again with -1 and the children are moved in with Join (the
+// slow path). The cgroup must have been made (Prepare) first.
+func (c *Cgroup) Spawn(start func(cgroupFD int) ([]int, error)) error {
+	done := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread exits with this goroutine instead of
+		// going back to the scheduler from inside the container's cgroup.
+		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			// The main thread cannot exit (Go parks it for good), and
+			// would stay in the container's cgroup: hold it while
+			// another thread does the work, then give it back.
+			done <- c.Spawn(start)
+			runtime.UnlockOSThread()
+			return
+		}
+		done <- c.spawnOnThread(start)
+	}()
+	return <-done
+}
+
+func (c *Cgroup) spawnOnThread(start func(cgroupFD int) ([]int, error)) error {
+	placed := c.enterThread() == nil
+	fd := -1
+	if placed && c.Unified != "" {
+		var err error
+		if fd, err = unix.Open(c.Unified, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			debugf("cgroup: opening %s for CLONE_INTO_CGROUP: %v", c.Unified, err)
+			placed, fd = false, -1
+		} else {
+			defer unix.Close(fd)
+		}
+	}
+	if placed {
+		_, err := start(fd)
+		if err == nil {
+			return nil
+		}
+		debugf("cgroup: spawning into %s: %v; retrying, then joining", c.Unified, err)
+	}
+	pids, err := start(-1)
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		if err := c.Join(pid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enterThread moves the calling thread alone into the container's
+// directory of every v1 hierarchy. The caller has locked the thread.
+func (c *Cgroup) enterThread() error {
+	seen := map[string]bool{}
+	for _, d := range c.Paths {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if err := writeFile(d, "tasks", "0"); err != nil {
+			debugf("cgroup: moving thread %d into %s: %v", unix.Gettid(), d, err)
+			return fmt.Errorf("moving thread into %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// Prepare creates the container's cgroup and writes the resources given to
+// New: what Apply does before it moves a process in. On failure the
+// directories it made are removed.
+func (c *Cgroup) Prepare() error {
+	if err := c.Create(); err != nil {
+		return err
+	}
+	if err := c.Set(c.Resources); err != nil {
+		if derr := c.Destroy(); derr != nil {
+			debugf("cgroup: cleanup after failed prepare: %v", derr)
+		}
+		return err
+	}
+	return nil
+}
