@@ -52,10 +52,8 @@ func TestCVE_2019_5736(t *testing.T) {
 	t.Run("runsc processes before start", func(t *testing.T) {
 		b := testutil.NewBundle(t, "sleep", "1000")
 		sandbox := createBundle(t, r, b, "cve-2019-5736-a")
-		pids := append([]int{sandbox}, descendants(t, sandbox)...)
-		if len(pids) < 3 {
-			t.Fatalf("want sandbox, gofer and init, got %v", pids)
-		}
+		gofer, init := goferAndInit(t, r, "cve-2019-5736-a")
+		pids := []int{sandbox, gofer, init}
 		for _, p := range pids {
 			exe := fmt.Sprintf("/proc/%d/exe", p)
 			if f, err := os.OpenFile(exe, os.O_WRONLY|os.O_APPEND, 0); err == nil {
@@ -215,7 +213,7 @@ func TestCVE_2024_21626_FdAllowlist(t *testing.T) {
 			t.Errorf("created container's init holds fd %s -> %s", fd, target)
 		}
 	}
-	for _, p := range descendants(t, sandbox) {
+	for _, p := range runscTree(t, r, "cve-2024-21626-fds", sandbox)[1:] {
 		for fd, target := range fdTargets(t, p) {
 			if fd != "0" && fd != "1" && fd != "2" && isPathTarget(target) && !strings.HasPrefix(target, b.Rootfs()) && target != "/" {
 				t.Logf("runsc process %d holds fd %s -> %s", p, fd, target)
@@ -267,7 +265,7 @@ func TestCVE_2024_21626_LeakedFd(t *testing.T) {
 	}
 	sandbox := readPidFile(t, pidFile)
 	var leaked []string
-	for _, p := range append([]int{sandbox}, descendants(t, sandbox)...) {
+	for _, p := range runscTree(t, r, "cve-2024-21626-leak", sandbox) {
 		for fd, target := range fdTargets(t, p) {
 			if strings.HasPrefix(target, hostDir) {
 				leaked = append(leaked, fmt.Sprintf("pid %d fd %s -> %s", p, fd, target))

@@ -123,6 +123,14 @@ func childPids(t *testing.T, pid int) []int {
 }
 
 // descendants returns every process under pid (not pid itself).
+// runscTree returns the sandbox, the gofer (its sibling, init's parent)
+// and their descendants, init included: every process of container id.
+func runscTree(t *testing.T, r *testutil.Runtime, id string, sandbox int) []int {
+	t.Helper()
+	gofer, _ := goferAndInit(t, r, id)
+	return append(append([]int{sandbox, gofer}, descendants(t, sandbox)...), descendants(t, gofer)...)
+}
+
 func descendants(t *testing.T, pid int) []int {
 	t.Helper()
 	var out []int

@@ -361,11 +361,11 @@ func (g *faultRig) createSleeper(t *testing.T, id string) (*testutil.Bundle, fau
 		t.Fatalf("after create: %+v %v", st, err)
 	}
 	p.Init = st.State.Pid
+	// The gofer is init's parent (and the sandbox's sibling); the state
+	// file must agree.
 	p.Gofer = specutils.ParentOf(p.Init)
-	if specutils.ParentOf(p.Gofer) != p.Sandbox {
-		// The gofer may be the sandbox's sibling in some modes; fall back
-		// to the state file.
-		p.Gofer = g.stateFilePids(t, id).Gofer
+	if want := g.stateFilePids(t, id).Gofer; p.Gofer != want {
+		t.Fatalf("init's parent %d is not the state file's gofer %d", p.Gofer, want)
 	}
 	if p.Sandbox <= 0 || p.Gofer <= 0 || p.Init <= 0 || !faultAlive(p.Sandbox) || !faultAlive(p.Gofer) || !faultAlive(p.Init) {
 		t.Fatalf("container %s processes: %+v", id, p)
