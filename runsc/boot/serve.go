@@ -22,10 +22,10 @@ const (
 	BootGofer
 )
 
-// Indexes of the files the sandbox hands itself across its re-exec.
+// Indexes of the files the sandbox hands itself across its re-exec; the
+// handoff message's PID is init's, GoferPID the gofer's.
 const (
-	HandoffCreate = iota // the boot socket to `runsc create`
-	HandoffListener
+	HandoffListener = iota
 	HandoffGofer
 	HandoffExitFile
 	HandoffDebugLog // Present when --debug-log is set.
@@ -62,8 +62,8 @@ type Server struct {
 	execWaiters map[int][]chan int
 }
 
-// NewServer takes the handed-off files: the listener, the gofer socket and
-// the exit-status file.
+// NewServer takes the handoff: the listener, the gofer socket, the
+// exit-status file, and init's PID.
 func NewServer(h *control.Message, owner uint32) (*Server, error) {
 	if len(h.Files) <= HandoffExitFile {
 		return nil, fmt.Errorf("handoff message has %d files, want %d", len(h.Files), HandoffExitFile+1)
@@ -80,6 +80,7 @@ func NewServer(h *control.Message, owner uint32) (*Server, error) {
 		listener:    ln,
 		gofer:       gofer,
 		goferPID:    h.GoferPID,
+		initPID:     h.PID,
 		exitFile:    h.Files[HandoffExitFile],
 		owner:       owner,
 		replies:     make(chan *control.Message, 1),
@@ -88,26 +89,29 @@ func NewServer(h *control.Message, owner uint32) (*Server, error) {
 	}, nil
 }
 
-// WaitReady relays the gofer's Ready (or Error) to `runsc create`.
-func (s *Server) WaitReady(create *control.Conn) error {
-	defer create.Close()
-	m, err := s.gofer.Recv()
+// RelayReady relays the gofer's first message, Ready (with init's PID)
+// or Error, to `runsc create`, and returns init's PID. The sandbox does it
+// first thing, before its own set-up: that set-up (chroot, re-exec,
+// seccomp) then no longer takes CPU from the gofer and init while they
+// build the container, and it is done before the sandbox serves anything,
+// start included, so no container process runs before it.
+func RelayReady(gofer, create *control.Conn, goferPID int) (int, error) {
+	m, err := gofer.Recv()
 	if err != nil {
 		err = fmt.Errorf("gofer: %w", err)
 		create.Send(&control.Message{Type: control.Error, Err: err.Error()})
-		return err
+		return 0, err
 	}
 	if m.Type == control.Ready {
-		m.GoferPID = s.goferPID
-		s.initPID = m.PID
+		m.GoferPID = goferPID
 	}
 	if err := create.Send(m); err != nil {
-		return err
+		return 0, err
 	}
 	if m.Type != control.Ready {
-		return fmt.Errorf("creating container: %s", m.Err)
+		return 0, fmt.Errorf("creating container: %s", m.Err)
 	}
-	return nil
+	return m.PID, nil
 }
 
 // Serve answers control requests until the container exits, and returns
@@ -190,7 +194,7 @@ func (s *Server) handle(c *control.Conn) {
 		}
 		s.pending.Add(1)
 		switch req.Type {
-		case control.Start, control.Exec:
+		case control.Exec:
 			resp, err := s.callGofer(req)
 			c.Reply(resp, err)
 		case control.Wait:

@@ -28,6 +28,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/fastjson"
+	"runsc.dev/runsc/pkg/log"
 )
 
 // Cgroup is the set of cgroup directories of one container, one per
@@ -68,6 +69,7 @@ var DestroyTimeout = 5 * time.Second
 // "slice:prefix:name" path syntax. Nothing is created; the resources are
 // checked as far as possible without the cgroup existing.
 func New(res *specs.LinuxResources, cgroupsPath, id string, systemd bool) (*Cgroup, error) {
+	defer log.Span("cgroup/new")()
 	h, err := DetectHost(HostConfig{})
 	if err != nil {
 		return nil, fmt.Errorf("detecting cgroups: %w", err)
@@ -172,6 +174,7 @@ func (c *Cgroup) isMount(dir string) bool {
 // them empty); on pure v2 it enables the available controllers down the
 // path.
 func (c *Cgroup) Create() error {
+	defer log.Span("cgroup/create")()
 	dirs := c.dirs()
 	for _, d := range dirs {
 		if c.isMount(d) {

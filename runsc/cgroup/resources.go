@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -140,8 +141,9 @@ func checkSubset(field, s, parent string) error {
 }
 
 var (
-	pageSizeRE   = regexp.MustCompile(`^[1-9][0-9]*[KMGT]B$`)
-	unifiedKeyRE = regexp.MustCompile(`^[a-z_]+\.[A-Za-z0-9_.-]+$`)
+	// Compiled on first use: package init runs in every runsc process.
+	pageSizeRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]*[KMGT]B$`) })
+	unifiedKeyRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_]+\.[A-Za-z0-9_.-]+$`) })
 )
 
 // validateValues checks values that are invalid on every cgroup version.
@@ -215,7 +217,7 @@ func validateValues(r *specs.LinuxResources) error {
 		}
 	}
 	for i, h := range r.HugepageLimits {
-		if !pageSizeRE.MatchString(h.Pagesize) {
+		if !pageSizeRE().MatchString(h.Pagesize) {
 			return fmt.Errorf("linux.resources.hugepageLimits[%d].pageSize: invalid size %q (want e.g. 2MB)", i, h.Pagesize)
 		}
 	}
@@ -232,7 +234,7 @@ func validateValues(r *specs.LinuxResources) error {
 		}
 	}
 	for k := range r.Unified {
-		if !unifiedKeyRE.MatchString(k) || strings.Contains(k, "..") || k != filepath.Base(k) {
+		if !unifiedKeyRE().MatchString(k) || strings.Contains(k, "..") || k != filepath.Base(k) {
 			return fmt.Errorf("linux.resources.unified[%q]: key must be a cgroup2 file name of the form CONTROLLER.PARAMETER", k)
 		}
 	}

@@ -2,9 +2,9 @@ package cgroup
 
 import (
 	"fmt"
-	"runtime"
 
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/osthread"
 )
 
 // This file starts processes inside the container's cgroup from their first
@@ -28,30 +28,19 @@ import (
 // CLONE_INTO_CGROUP (syscall.SysProcAttr UseCgroupFD and CgroupFD), or -1
 // when there is none. start must fork its children from the calling
 // goroutine and return their PIDs, or fail having left none. The children
-// are then born in the container's cgroup in every hierarchy. The thread is never reused: it exits with the goroutine
-// Spawn runs start on, so start must not rely on anything tied to that
-// thread (a Pdeathsig would fire at once).
+// are then born in the container's cgroup in every hierarchy. The thread is
+// never reused (osthread.Throwaway), so start must not rely on anything
+// tied to it (a Pdeathsig would fire at once).
 //
 // If the thread cannot be placed, or the spawn fails with a cgroup fd, start
 // is called again with -1 and the children are moved in with Join (the
-// slow path). The cgroup must have been made (Prepare) first.
+// slow path). The cgroup must have been made (Create) first.
 func (c *Cgroup) Spawn(start func(cgroupFD int) ([]int, error)) error {
-	done := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread exits with this goroutine instead of
-		// going back to the scheduler from inside the container's cgroup.
-		runtime.LockOSThread()
-		if unix.Gettid() == unix.Getpid() {
-			// The main thread cannot exit (Go parks it for good), and
-			// would stay in the container's cgroup: hold it while
-			// another thread does the work, then give it back.
-			done <- c.Spawn(start)
-			runtime.UnlockOSThread()
-			return
-		}
-		done <- c.spawnOnThread(start)
-	}()
-	return <-done
+	var err error
+	// The thread is thrown away afterwards instead of going back to the
+	// scheduler from inside the container's cgroup.
+	osthread.Throwaway(func() { err = c.spawnOnThread(start) })
+	return err
 }
 
 func (c *Cgroup) spawnOnThread(start func(cgroupFD int) ([]int, error)) error {

@@ -63,10 +63,9 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	}
 	log.Mark("sandbox/boot")
 	if b.setupRoot || conf.TestOnlySkipChroot {
-		err = b.setUp(conf, f.Arg(0), conn, msg)
-		// Reached only on failure (or with the test-only flag).
-		if err != nil {
-			conn.Send(&control.Message{Type: control.Error, Err: err.Error()})
+		// Reached only on failure (or with the test-only flag); setUp
+		// has told create, if create was still waiting.
+		if err := b.setUp(conf, f.Arg(0), conn, msg); err != nil {
 			return Errorf("sandbox: %v", err)
 		}
 		return subcommands.ExitSuccess
@@ -74,8 +73,15 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	return b.serve(conf, conn, msg)
 }
 
-// setUp is the sandbox's privileged phase.
-func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *control.Message) error {
+// setUp is the sandbox's privileged phase: it relays the gofer's Ready to
+// create, then builds the chroot and re-executes itself as nobody.
+func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *control.Message) (retErr error) {
+	relayed := false
+	defer func() {
+		if retErr != nil && !relayed {
+			create.Send(&control.Message{Type: control.Error, Err: retErr.Error()})
+		}
+	}()
 	if len(msg.Files) <= boot.BootGofer {
 		return fmt.Errorf("boot message has %d files", len(msg.Files))
 	}
@@ -93,27 +99,25 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 			return err
 		}
 	}
-	chroot := os.TempDir()
-	if !conf.TestOnlySkipChroot {
-		exe, err := selfPath()
-		if err != nil {
-			return err
-		}
-		// Nothing we mount may propagate back to the host.
-		if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-			return fmt.Errorf("making / a slave mount: %w", err)
-		}
-		if err := prepareChroot(chroot, exe); err != nil {
-			return err
-		}
-	}
-	handoff := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID}
-	handoff.Files = make([]*os.File, boot.HandoffExitFile+1)
-	if handoff.Files[boot.HandoffCreate], err = create.File(); err != nil {
+	gofer, err := control.FileConn(msg.Files[boot.BootGofer])
+	if err != nil {
 		return err
 	}
+	initPID, err := boot.RelayReady(gofer, create, msg.GoferPID)
+	// RelayReady has told create either way.
+	relayed = true
+	if err != nil {
+		return err
+	}
+	create.Close()
+	log.Mark("sandbox/ready-relayed")
+	handoff := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID, PID: initPID}
+	handoff.Files = make([]*os.File, boot.HandoffExitFile+1)
 	handoff.Files[boot.HandoffListener] = msg.Files[boot.BootListener]
-	handoff.Files[boot.HandoffGofer] = msg.Files[boot.BootGofer]
+	if handoff.Files[boot.HandoffGofer], err = gofer.File(); err != nil {
+		return err
+	}
+	gofer.Close()
 	handoff.Files[boot.HandoffExitFile] = exitFile
 	if debugLog != nil {
 		handoff.Files = append(handoff.Files, debugLog)
@@ -121,6 +125,21 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 	if conf.TestOnlySkipChroot {
 		b.serveHandoff(conf, handoff)
 		return nil
+	}
+	// From here on a failure is the container's end: create has been
+	// told it exists, and the sandbox exits, taking the gofer and init
+	// with it.
+	chroot := os.TempDir()
+	exe, err := selfPath()
+	if err != nil {
+		return err
+	}
+	// Nothing we mount may propagate back to the host.
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("making / a slave mount: %w", err)
+	}
+	if err := prepareChroot(chroot, exe); err != nil {
+		return err
 	}
 	if err := pivotIntoChroot(chroot); err != nil {
 		return err
@@ -168,29 +187,18 @@ func (b *Boot) serveHandoff(conf *config.Config, handoff *control.Message) {
 	if len(handoff.Files) > boot.HandoffDebugLog {
 		log.SetEmitter(log.TextEmitter{W: &log.Writer{W: handoff.Files[boot.HandoffDebugLog]}})
 	}
-	create, err := control.FileConn(handoff.Files[boot.HandoffCreate])
-	if err != nil {
-		Errorf("sandbox: %v", err)
-		os.Exit(1)
-	}
 	if !conf.TestOnlySkipChroot {
 		if err := boot.InstallSandboxFilter(); err != nil {
-			create.Send(&control.Message{Type: control.Error, Err: err.Error()})
 			Errorf("sandbox: %v", err)
 			os.Exit(1)
 		}
 	}
 	srv, err := boot.NewServer(handoff, 0)
 	if err != nil {
-		create.Send(&control.Message{Type: control.Error, Err: err.Error()})
 		Errorf("sandbox: %v", err)
 		os.Exit(1)
 	}
 	log.Mark("sandbox/serving")
-	if err := srv.WaitReady(create); err != nil {
-		log.Warningf("sandbox: %v", err)
-		os.Exit(1)
-	}
 	status := srv.Serve()
 	log.Debugf("container exited with status %d", status)
 	os.Exit(status)

@@ -32,33 +32,34 @@ const (
 	Stopped  Status = "stopped"
 )
 
-// Container is one container's persistent state.
+// Container is one container's persistent state (stored in two files: see
+// state.go).
 type Container struct {
 	// ID is the container id.
-	ID string `json:"id"`
+	ID string
 	// Bundle is the absolute bundle path.
-	Bundle string `json:"bundle"`
+	Bundle string
 	// Spec is the normalised spec the container was created from.
-	Spec *specs.Spec `json:"spec"`
+	Spec *specs.Spec
 	// Created is when create began.
-	Created time.Time `json:"created"`
+	Created time.Time
 	// Owner is the uid that created the container.
-	Owner int `json:"owner"`
+	Owner int
 	// Sandbox is the pid-file process (runsc-sandbox).
-	Sandbox specutils.Proc `json:"sandbox"`
+	Sandbox specutils.Proc
 	// Gofer is the container's agent (runsc-gofer).
-	Gofer specutils.Proc `json:"gofer"`
+	Gofer specutils.Proc
 	// Init is the container's init: runsc init until start, then the
 	// user's process.
-	Init specutils.Proc `json:"init"`
+	Init specutils.Proc
 	// Started is set once start has made init execve the user's process.
-	Started bool `json:"started"`
+	Started bool
 	// Cgroup is the container's cgroup; nil when runsc manages none
 	// (rootless).
-	Cgroup *cgroup.Cgroup `json:"cgroup,omitempty"`
+	Cgroup *cgroup.Cgroup
 
-	// Status is recomputed on every load, never trusted from disk.
-	Status Status `json:"-"`
+	// Status is recomputed on every load, never stored.
+	Status Status
 
 	dir        string
 	broken     string           // why the state could not be read, if it could not
@@ -90,12 +91,18 @@ func loadLocked(dir, id string) (*Container, error) {
 	if c.broken != "" || c.ID != id {
 		// A create killed before it wrote state, or a hostile/corrupt
 		// file: report stopped and let delete clean up. No PID from such
-		// a file is ever signalled.
+		// a file is ever signalled; the cgroup of an intact
+		// container.json is kept for delete to sweep.
+		keep := c.ID == id
 		if c.broken == "" {
 			c.broken = "state file names another container"
 		}
 		log.Warningf("container %q: %s", id, c.broken)
+		old := *c
 		*c = Container{ID: id, dir: dir, broken: c.broken}
+		if keep {
+			c.Bundle, c.Spec, c.Created, c.Owner, c.Cgroup = old.Bundle, old.Spec, old.Created, old.Owner, old.Cgroup
+		}
 	}
 	c.verifyProcs()
 	c.refreshStatus()
@@ -124,7 +131,14 @@ func (c *Container) verifyProcs() {
 // isRunscOf reports whether pid is the runsc helper name (argv[0]) for
 // container id (its last argument).
 func isRunscOf(pid int, name, id string) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	path := fmt.Sprintf("/proc/%d/cmdline", pid)
+	b, err := os.ReadFile(path)
+	// Empty while the process is in execve: the sandbox re-executes
+	// itself once create has returned (boot.RelayReady).
+	for try := 0; err == nil && len(b) == 0 && try < 100; try++ {
+		time.Sleep(200 * time.Microsecond)
+		b, err = os.ReadFile(path)
+	}
 	if err != nil {
 		return false
 	}
@@ -287,16 +301,22 @@ func (c *Container) Destroy(force bool) error {
 	if (cur.Status == Running || cur.Status == Paused) && !force {
 		return fmt.Errorf("cannot delete container %q that is %s: stop it first or use --force", c.ID, cur.Status)
 	}
+	defer log.Span("delete")()
 	// A process can still land in the cgroup after the first sweep (an
 	// exec racing this delete): sweep and remove again before giving up.
 	for attempt := 1; ; attempt++ {
-		if err := cur.killAll(); err != nil {
+		end := log.Span("delete/kill")
+		err := cur.killAll()
+		end()
+		if err != nil {
 			return err
 		}
 		if cur.Cgroup == nil {
 			break
 		}
-		err := cur.Cgroup.Destroy()
+		end = log.Span("delete/cgroup")
+		err = cur.Cgroup.Destroy()
+		end()
 		if err == nil {
 			break
 		}

@@ -3,8 +3,9 @@ package container
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -90,16 +91,6 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		Owner:   os.Getuid(),
 		dir:     dir,
 	}
-	boot, err := c.bootMessage(args)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		for _, f := range boot.Files {
-			f.Close()
-		}
-	}()
-
 	end()
 	end = log.Span("create/cgroup")
 	if !conf.Rootless {
@@ -122,38 +113,53 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	// Saved before anything exists on the host: a create killed from here
 	// on leaves a state naming the cgroup, which delete removes (and
 	// whose processes it kills).
-	if err := c.save(); err != nil {
+	if err := c.saveConfig(); err != nil {
 		return nil, err
 	}
 	if c.Cgroup != nil {
-		// Made before the sandbox, which is born in it: the gofer and
-		// every container process inherit it.
-		if err := c.Cgroup.Prepare(); err != nil {
+		// Made before the sandbox and the gofer, which are born in it:
+		// every container process inherits it. Its limits are written
+		// while they start (below): nothing of the container runs before
+		// Ready.
+		if err := c.Cgroup.Create(); err != nil {
 			return nil, err
 		}
 		cu.add(func() { c.Cgroup.Destroy() })
 	}
-	end()
-	end = log.Span("create/spawn")
-	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup})
+	boot, err := c.bootMessage(args)
 	if err != nil {
 		return nil, err
 	}
-	defer sb.Conn.Close()
-	cu.add(func() {
-		for _, cmd := range []*exec.Cmd{sb.Cmd, sb.GoferCmd} {
-			cmd.Process.Kill()
-			cmd.Wait()
+	defer func() {
+		for _, f := range boot.Files {
+			f.Close()
 		}
-	})
+	}()
+	end()
+	end = log.Span("create/spawn")
+	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup})
+	end()
+	if err != nil {
+		return nil, err
+	}
+	cu.add(sb.Kill)
+	defer sb.Conn.Close()
 	c.Sandbox, c.Gofer = sb.Proc, sb.Gofer
+	// The cgroup's limits are written while the gofer and init start up.
+	if c.Cgroup != nil {
+		end = log.Span("create/cgroup-set")
+		err := c.Cgroup.Set(c.Cgroup.Resources)
+		end()
+		if err != nil {
+			return nil, err
+		}
+	}
 	// Saved before waiting, so a create killed from here on leaves PIDs
 	// that delete can find.
 	if err := c.save(); err != nil {
 		return nil, err
 	}
 
-	end()
 	end = log.Span("create/wait-ready")
 	ready, err := sb.Conn.Recv()
 	end()
@@ -166,6 +172,8 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	if ready.Type != control.Ready {
 		return nil, fmt.Errorf("creating container: unexpected %q from sandbox", ready.Type)
 	}
+	end = log.Span("create/finish")
+	defer end()
 	if c.Init, err = specutils.NewProc(ready.PID); err != nil {
 		return nil, err
 	}
@@ -219,8 +227,9 @@ func sandboxExitError(sb *sandbox.Sandbox, err error) error {
 	return err
 }
 
-// bootMessage assembles the sandbox's boot message: the spec as a sealed
-// memfd, the control listener, stdio and the console socket.
+// bootMessage assembles the files of the sandbox's and the gofer's boot
+// messages (sandbox.Boot* indexes): the spec as a sealed memfd, the control
+// listener, stdio, the console socket, and init's start listener.
 func (c *Container) bootMessage(args CreateArgs) (_ *control.Message, retErr error) {
 	m := &control.Message{Type: control.Boot, ID: c.ID, Bundle: c.Bundle}
 	defer func() {
@@ -239,7 +248,7 @@ func (c *Container) bootMessage(args CreateArgs) (_ *control.Message, retErr err
 	if err != nil {
 		return nil, err
 	}
-	lf, err := l.File()
+	lf, err := l.File("listener")
 	l.Close()
 	if err != nil {
 		return nil, fmt.Errorf("control listener: %w", err)
@@ -261,6 +270,17 @@ func (c *Container) bootMessage(args CreateArgs) (_ *control.Message, retErr err
 			return nil, fmt.Errorf("process.terminal is set but no --console-socket was given: cannot allocate a tty for a detached container")
 		}
 	}
+	// Last, found by name: init's start listener.
+	sl, err := control.Listen(filepath.Join(c.dir, startFile))
+	if err != nil {
+		return nil, err
+	}
+	sf, err := sl.File(control.StartListener)
+	sl.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start listener: %w", err)
+	}
+	m.Files = append(m.Files, sf)
 	return m, nil
 }
 
@@ -314,13 +334,15 @@ func Start(root, id string) error {
 	if c.Status != Created {
 		return fmt.Errorf("cannot start container %q: it is %s, not created", id, c.Status)
 	}
-	conn, err := control.Dial(c.socketPath())
+	// Straight to init, which holds the start listener: neither the
+	// sandbox nor the gofer is on the way.
+	conn, err := control.Dial(filepath.Join(dir, startFile))
 	if err != nil {
 		return fmt.Errorf("starting container %q: %w", id, err)
 	}
 	defer conn.Close()
 	end = log.Span("start/call")
-	_, err = conn.Call(&control.Message{Type: control.Start})
+	err = callStart(conn)
 	end()
 	if err != nil {
 		return fmt.Errorf("starting container %q: %w", id, err)
@@ -338,6 +360,24 @@ func Start(root, id string) error {
 		}
 	}
 	return nil
+}
+
+// callStart sends Start to init: EOF (init's end closed by execve) is
+// success, an Error its failure.
+func callStart(conn *control.Conn) error {
+	if err := conn.Send(&control.Message{Type: control.Start}); err != nil {
+		return err
+	}
+	m, err := conn.Recv()
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return err
+	case m.Type == control.Error:
+		return &control.RemoteError{Msg: m.Err}
+	}
+	return fmt.Errorf("unexpected %q from init", m.Type)
 }
 
 // Wait waits for the container to exit and returns its status: the exit

@@ -1,9 +1,8 @@
 package container
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -264,11 +263,12 @@ func DoSpec(o DoOptions) (*specs.Spec, error) {
 	return s, nil
 }
 
-// NewDoID returns a fresh container id for `runsc do`.
+// NewDoID returns a fresh container id for `runsc do`. It need only be
+// unique (create's mkdir catches a collision), not secret: math/rand/v2,
+// not crypto/rand, which links a FIPS module whose init every runsc
+// process would pay.
 func NewDoID() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return "do-" + hex.EncodeToString(b)
+	return fmt.Sprintf("do-%012x", rand.Uint64()&(1<<48-1))
 }
 
 // visibleCwd returns cwd unless the last mount covering it is a fresh

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"runsc.dev/runsc/pkg/log"
 )
 
-var procNSPath = regexp.MustCompile(`^/proc/(\d+)/ns/([a-z_]+)$`)
+// procNSPath is compiled on first use: package init runs in every runsc
+// process.
+var procNSPath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/proc/(\d+)/ns/([a-z_]+)$`) })
 
 // redirectNamespaces rewrites namespace paths that name a runsc process of
 // another container (/proc/<pid>/ns/<type>, as containerd's CRI and
@@ -23,7 +26,7 @@ func redirectNamespaces(root, self string, spec *specs.Spec) error {
 	}
 	var byRunscPID map[int]int // sandbox or gofer PID -> init PID
 	for i, ns := range spec.Linux.Namespaces {
-		m := procNSPath.FindStringSubmatch(ns.Path)
+		m := procNSPath().FindStringSubmatch(ns.Path)
 		if m == nil {
 			continue
 		}

@@ -35,6 +35,9 @@ func locked(root, id string, f func(c *Container) error) error {
 	if err := f(c); err != nil {
 		return err
 	}
+	if err := c.saveConfig(); err != nil {
+		return err
+	}
 	return c.save()
 }
 

@@ -39,7 +39,9 @@ func Run(conf *config.Config, args CreateArgs, detach bool, sigs <-chan os.Signa
 			}
 		}
 	}()
+	end := log.Span("run/wait")
 	status, err := c.Wait()
+	end()
 	if derr := c.Destroy(true); derr != nil && err == nil {
 		err = fmt.Errorf("cleaning up: %w", derr)
 	}

@@ -37,7 +37,10 @@ const (
 	// Ready: init -> gofer -> sandbox -> create. The container is created;
 	// InitPID (host PID) and GoferPID are set.
 	Ready Type = "ready"
-	// Start asks init to execve the container's process.
+	// Start, from `runsc start` to init on init's start listener, asks
+	// init to execve the container's process. There is no reply: the
+	// connection is close-on-exec, so EOF means execve succeeded; an
+	// Error is its failure.
 	Start Type = "start"
 	// Exec asks the gofer to start Process inside the container; Files
 	// carry its stdio (and console socket). The Ack has PID.
@@ -136,6 +139,29 @@ func Pair() (*Conn, *os.File, error) {
 		return nil, nil, fmt.Errorf("creating socket pair: %w", err)
 	}
 	return NewConn(fds[0]), os.NewFile(uintptr(fds[1]), "control-peer"), nil
+}
+
+// Fd returns the socket's descriptor, for poll(2); the Conn keeps it.
+func (c *Conn) Fd() int { return c.fd }
+
+// StartListener names (in Message.FileNames) the listening socket that
+// init accepts `runsc start` on: created by create in the state directory,
+// passed create -> gofer -> init.
+const StartListener = "start-listener"
+
+// File returns the file of m named name, or nil: by Message.FileNames in a
+// received message, by the files' own names in one being built.
+func (m *Message) File(name string) *os.File {
+	for i, f := range m.Files {
+		n := f.Name()
+		if len(m.FileNames) == len(m.Files) {
+			n = m.FileNames[i]
+		}
+		if n == name {
+			return f
+		}
+	}
+	return nil
 }
 
 // Close closes this fd of the socket. Other dups of it (in children, or

@@ -68,14 +68,18 @@ func FileListener(f *os.File) (*Listener, error) {
 	return &Listener{fd: fd}, nil
 }
 
-// File returns a duplicate of the listening socket, to pass to a child.
-func (l *Listener) File() (*os.File, error) {
+// File returns a duplicate of the listening socket named name (the name a
+// control message gives it), to pass to a child.
+func (l *Listener) File(name string) (*os.File, error) {
 	fd, err := unix.FcntlInt(uintptr(l.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("dup control listener: %w", err)
 	}
-	return os.NewFile(uintptr(fd), "listener"), nil
+	return os.NewFile(uintptr(fd), name), nil
 }
+
+// Fd returns the listening socket's descriptor, for poll(2).
+func (l *Listener) Fd() int { return l.fd }
 
 // Accept waits for a connection.
 func (l *Listener) Accept() (*Conn, error) {

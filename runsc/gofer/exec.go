@@ -21,6 +21,12 @@ const (
 	ExecConsole // Present when Message.Terminal is set.
 )
 
+// stageEnv is the whole environment of init and of the exec stage, neither
+// the caller's nor the container's: their Go runtime need not collect
+// (they execve soon) and runs on one P, which starts fewer threads (each
+// one execve must kill first).
+var stageEnv = []string{"GOGC=off", "GOMAXPROCS=1"}
+
 // nsFile is an open namespace of init.
 type nsFile struct {
 	f    *os.File
@@ -154,9 +160,7 @@ func (a *Agent) startExec(req *control.Message, files []*os.File) (*exec.Cmd, er
 	cmd := exec.Command("/proc/self/fd/4", append(a.conf.ToFlags(), "init", "--exec")...)
 	cmd.Args[0] = "runsc-exec"
 	cmd.ExtraFiles = []*os.File{peer, a.exe}
-	// The Go runtime of these short-lived stages need not collect: they
-	// execve soon, and their environment is not the container's.
-	cmd.Env = []string{"GOGC=off"}
+	cmd.Env = stageEnv
 	if req.Terminal {
 		// The gofer's own stdio are /dev/null, opened outside the
 		// container's device cgroup.

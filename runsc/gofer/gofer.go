@@ -113,7 +113,7 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 
 // startInit spawns runsc init with the container's namespaces.
 func (a *Agent) startInit(msg *control.Message) error {
-	cloneFlags, err := joinNamespaces(msg.Gofer.Namespaces)
+	cloneFlags, err := joinNamespaces(msg.Gofer.Namespaces, msg.File(netNSFile))
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,9 @@ func (a *Agent) startInit(msg *control.Message) error {
 		return err
 	}
 	defer peer.Close()
+	end := log.Span("gofer/seal")
 	exe, err := sealSelf()
+	end()
 	if err != nil {
 		conn.Close()
 		return err
@@ -135,14 +137,15 @@ func (a *Agent) startInit(msg *control.Message) error {
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = msg.Files[BootStdin], msg.Files[BootStdout], msg.Files[BootStderr]
 	cmd.ExtraFiles = []*os.File{peer}
-	// The Go runtime of these short-lived stages need not collect: they
-	// execve soon, and their environment is not the container's.
-	cmd.Env = []string{"GOGC=off"}
+	cmd.Env = stageEnv
 	// Init sets its own pdeathsig (InitMain): Go's fork would check it
 	// against getppid(), which reads 0 across a pid namespace boundary,
 	// and kill a child that joined an existing pid namespace.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneFlags}
-	if err := cmd.Start(); err != nil {
+	end = log.Span("gofer/fork-init")
+	err = cmd.Start()
+	end()
+	if err != nil {
 		conn.Close()
 		return fmt.Errorf("starting init: %w", err)
 	}
@@ -158,7 +161,7 @@ func (a *Agent) startInit(msg *control.Message) error {
 		initMsg.Files = append(initMsg.Files, msg.Files[BootConsole])
 	}
 	for i, name := range msg.FileNames {
-		if !strings.HasPrefix(name, idmappedPrefix) || len(msg.FileNames) != len(msg.Files) {
+		if !strings.HasPrefix(name, idmappedPrefix) && name != control.StartListener || len(msg.FileNames) != len(msg.Files) {
 			continue
 		}
 		// Renamed so that init finds them too.
@@ -216,12 +219,23 @@ func sealSelf() (string, error) {
 	return exe, nil
 }
 
+// netNSFile names the network namespace create may send for init (see
+// sandbox.NetNSFile).
+const netNSFile = "netns"
+
 // joinNamespaces enters, on this locked thread, every namespace of the
 // spec's linux.namespaces named by path (pid ones apply to children), and
+// netns, when set, for a new network namespace (made by create); it
 // returns the clone flags for the namespaces init gets new.
-func joinNamespaces(namespaces []specs.LinuxNamespace) (uintptr, error) {
+func joinNamespaces(namespaces []specs.LinuxNamespace, netns *os.File) (uintptr, error) {
 	var flags uintptr
 	for _, ns := range namespaces {
+		if ns.Type == specs.NetworkNamespace && ns.Path == "" && netns != nil {
+			if err := unix.Setns(int(netns.Fd()), unix.CLONE_NEWNET); err != nil {
+				return 0, fmt.Errorf("joining the network namespace made for the container: %w", err)
+			}
+			continue
+		}
 		switch ns.Type {
 		case specs.UserNamespace, specs.MountNamespace:
 			// The gofer was born in these (the sandbox made them).
@@ -319,33 +333,11 @@ func (a *Agent) handle(req *control.Message) (*control.Message, error) {
 		}
 	}()
 	switch req.Type {
-	case control.Start:
-		return a.start()
 	case control.Exec:
 		return a.exec(req)
 	default:
 		return nil, fmt.Errorf("unknown request %q", req.Type)
 	}
-}
-
-// start tells init to execve the user's process. Init's socket is
-// close-on-exec: EOF means execve succeeded; an Error is its failure.
-func (a *Agent) start() (*control.Message, error) {
-	if err := a.initSo.Send(&control.Message{Type: control.Start}); err != nil {
-		return nil, fmt.Errorf("starting container: %w", err)
-	}
-	m, err := a.initSo.Recv()
-	if errors.Is(err, io.EOF) {
-		a.initSo.Close()
-		return &control.Message{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("starting container: %w", err)
-	}
-	if m.Type == control.Error {
-		return nil, errors.New(m.Err)
-	}
-	return nil, fmt.Errorf("starting container: unexpected %q from init", m.Type)
 }
 
 // waitStatus maps a wait status to a shell-style code: 128+N for signal N.

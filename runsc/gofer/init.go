@@ -23,20 +23,25 @@ const (
 )
 
 // InitMain is the container's init (runsc init): it builds the rootfs,
-// reports Ready, waits for Start, applies the process's credentials and
-// execve's it. It returns only on failure, after reporting it to the
+// reports Ready to the gofer, waits for `runsc start` on its start
+// listener, applies the process's credentials and execve's it. It returns
+// only on failure, after reporting it to start, or before start to the
 // gofer.
 func InitMain(conn *control.Conn) error {
 	// Credentials, capabilities, no_new_privs and seccomp are per thread:
 	// they are all set on this one, which then calls execve.
 	runtime.LockOSThread()
 	protectSelf()
-	err := initMain(conn)
+	var start *control.Conn
+	err := initMain(conn, &start)
+	if start != nil {
+		conn = start
+	}
 	conn.Send(&control.Message{Type: control.Error, Err: err.Error()})
 	return err
 }
 
-func initMain(conn *control.Conn) error {
+func initMain(conn *control.Conn, startConn **control.Conn) error {
 	msg, err := conn.Recv()
 	if err != nil {
 		return fmt.Errorf("reading boot message: %w", err)
@@ -54,6 +59,14 @@ func initMain(conn *control.Conn) error {
 		console = msg.Files[InitConsole]
 		defer console.Close()
 	}
+	lf := msg.File(control.StartListener)
+	if lf == nil {
+		return errors.New("boot message has no start listener")
+	}
+	listener, err := control.FileListener(lf)
+	if err != nil {
+		return err
+	}
 	trees := receivedIdmapTrees(msg)
 	end := log.Span("init/prepare")
 	path, err := prepare(spec, console, trees)
@@ -65,15 +78,12 @@ func initMain(conn *control.Conn) error {
 	if err := conn.Send(&control.Message{Type: control.Ready}); err != nil {
 		return err
 	}
-	start, err := conn.Recv()
-	if errors.Is(err, io.EOF) {
-		// The gofer went away before start: the container is being
-		// destroyed.
-		os.Exit(1)
-	}
+	sc, start, err := waitStart(conn, listener)
 	if err != nil {
 		return err
 	}
+	*startConn = sc
+	listener.Close()
 	if start.Type != control.Start {
 		return fmt.Errorf("unexpected %q while waiting for start", start.Type)
 	}
@@ -86,6 +96,44 @@ func initMain(conn *control.Conn) error {
 		}
 	}
 	return execProcess(spec, path)
+}
+
+// waitStart waits for `runsc start`: the first connection on the start
+// listener that sends a message. It exits init if the gofer goes away
+// first (EOF on its socket: the container is being destroyed). The
+// accepted connection is close-on-exec: start reads execve's success as
+// EOF.
+func waitStart(gofer *control.Conn, l *control.Listener) (*control.Conn, *control.Message, error) {
+	for {
+		fds := []unix.PollFd{{Fd: int32(gofer.Fd()), Events: unix.POLLIN}, {Fd: int32(l.Fd()), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return nil, nil, fmt.Errorf("waiting for start: %w", err)
+		}
+		if fds[0].Revents != 0 {
+			m, err := gofer.Recv()
+			if errors.Is(err, io.EOF) || err != nil {
+				os.Exit(1)
+			}
+			return nil, nil, fmt.Errorf("unexpected %q from the gofer while waiting for start", m.Type)
+		}
+		if fds[1].Revents == 0 {
+			continue
+		}
+		c, err := l.Accept()
+		if err != nil {
+			return nil, nil, err
+		}
+		m, err := c.Recv()
+		if err != nil {
+			// A caller that hung up without asking: wait for the next.
+			c.Close()
+			continue
+		}
+		return c, m, nil
+	}
 }
 
 // protectSelf makes runsc init (and the exec stage) die with the gofer

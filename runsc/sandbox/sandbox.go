@@ -30,6 +30,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/config"
 	"runsc.dev/runsc/runsc/control"
@@ -42,13 +43,14 @@ type Args struct {
 	ID string
 	// Bundle is the bundle directory.
 	Bundle string
-	// Spec is the container's spec, as sealed in Boot's spec file.
+	// Spec is the container's spec.
 	Spec *specs.Spec
 	// Boot holds the files for the sandbox and the gofer, by the Boot*
-	// indexes: the spec file, the control listener, stdio and console.
-	// They stay owned by the caller.
+	// indexes: the spec file, the control listener, stdio, the console,
+	// and init's start listener (control.StartListener). They stay owned
+	// by the caller.
 	Boot *control.Message
-	// Cgroup, when set, is the container's cgroup, already prepared: the
+	// Cgroup, when set, is the container's cgroup, already created: the
 	// sandbox and the gofer are born in it (cgroup.Spawn), so everything
 	// the gofer spawns inherits it, and the shim reads the container's
 	// stats from the pid-file process's cgroup.
@@ -84,9 +86,12 @@ func haveSysAdmin() bool {
 // sized for an idle helper: one P, which keeps its threads and heap small.
 var helperEnv = []string{"GOMAXPROCS=1"}
 
-// Start starts the gofer and the sandbox, sends each its boot message and
-// returns; the sandbox reports the container's creation on Conn. On
-// failure nothing it started is left.
+// Start starts the gofer and sends it its boot message, then starts the
+// sandbox and sends it its own; the sandbox reports the container's
+// creation on Conn. The gofer goes first: it and init are the path to
+// "created", and the sandbox's start-up is not. On failure nothing it
+// started is left; after success, the caller kills and reaps both (Kill)
+// if it gives up.
 func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	sbAttr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
 	switch {
@@ -102,6 +107,21 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	if err != nil {
 		return nil, err
 	}
+	userns := goferAttr.Cloneflags&unix.CLONE_NEWUSER != 0
+	// Made while the gofer starts, instead of by the gofer's clone of
+	// init: see newNetNS.
+	var netns chan netNSResult
+	if wantNetNS(conf, args.Spec, userns) {
+		netns = make(chan netNSResult, 1)
+		go func() { netns <- newNetNS() }()
+		defer func() {
+			if netns != nil {
+				if r := <-netns; r.f != nil {
+					r.f.Close()
+				}
+			}
+		}()
+	}
 	// Opened here, not by os/exec in the spawn: that thread is in the
 	// container's device cgroup, which may not allow /dev/null.
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
@@ -114,84 +134,113 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 		return nil, err
 	}
 	defer sbPeer.Close()
-	defer func() {
-		if retErr != nil {
-			conn.Close()
-		}
-	}()
 	goferConn, goferPeer, err := control.Pair()
 	if err != nil {
+		conn.Close()
 		return nil, err
 	}
 	defer goferPeer.Close()
 	defer goferConn.Close()
+	sb := &Sandbox{Conn: conn}
+	defer func() {
+		if retErr != nil {
+			sb.Kill()
+		}
+	}()
+
+	end := log.Span("create/spawn/gofer")
+	sb.GoferCmd, sb.Gofer, err = spawn(args.Cgroup, "runsc-gofer", append(conf.ToFlags(), "gofer", args.ID), goferPeer, null, goferAttr)
+	end()
+	if err != nil {
+		return nil, fmt.Errorf("starting gofer: %w", err)
+	}
+	// The gofer's boot message waits for it in its socket; the sandbox
+	// then gets the other end.
+	gb, trees := goferBoot(conf, args.Spec, args.Boot, sb.Gofer.PID, userns)
+	defer func() {
+		for _, t := range trees {
+			t.Close()
+		}
+	}()
+	if netns != nil {
+		r := <-netns
+		netns = nil
+		if r.err != nil {
+			return nil, r.err
+		}
+		defer r.f.Close()
+		gb.Files = append(gb.Files, r.f)
+	}
+	if err := goferConn.Send(gb); err != nil {
+		return nil, fmt.Errorf("sending boot message to gofer: %w", err)
+	}
 
 	sbArgv := append(conf.ToFlags(), "boot", "--bundle="+args.Bundle)
 	if !conf.TestOnlySkipChroot {
 		sbArgv = append(sbArgv, "--setup-root")
 	}
 	sbArgv = append(sbArgv, args.ID)
-	sb := &Sandbox{Conn: conn}
-	spawn := func(cgroupFD int) ([]int, error) {
-		// The gofer first: it and init are the path to "created".
-		gofer, err := startHelper("runsc-gofer", append(conf.ToFlags(), "gofer", args.ID), goferPeer, null, goferAttr, cgroupFD)
-		if err != nil {
-			return nil, fmt.Errorf("starting gofer: %w", err)
-		}
-		sandbox, err := startHelper("runsc-sandbox", sbArgv, sbPeer, null, sbAttr, cgroupFD)
-		if err != nil {
-			gofer.Process.Kill()
-			gofer.Wait()
-			return nil, fmt.Errorf("starting sandbox: %w", err)
-		}
-		sb.Cmd, sb.GoferCmd = sandbox, gofer
-		return []int{gofer.Process.Pid, sandbox.Process.Pid}, nil
-	}
-	if args.Cgroup != nil {
-		err = args.Cgroup.Spawn(spawn)
-	} else {
-		_, err = spawn(-1)
-	}
-	if sb.Cmd != nil {
-		defer func() {
-			if retErr != nil {
-				for _, c := range []*exec.Cmd{sb.Cmd, sb.GoferCmd} {
-					c.Process.Kill()
-					c.Wait()
-				}
-			}
-		}()
-	}
+	end = log.Span("create/spawn/sandbox")
+	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, "runsc-sandbox", sbArgv, sbPeer, null, sbAttr)
+	end()
 	if err != nil {
-		return nil, err
-	}
-	if sb.Gofer, err = specutils.NewProc(sb.GoferCmd.Process.Pid); err != nil {
-		return nil, err
-	}
-	if sb.Proc, err = specutils.NewProc(sb.Cmd.Process.Pid); err != nil {
-		return nil, err
-	}
-	// The gofer's boot message waits for it in its socket; the sandbox
-	// then gets the other end.
-	gb, trees := goferBoot(conf, args.Spec, args.Boot, sb.Gofer.PID, goferAttr.Cloneflags&unix.CLONE_NEWUSER != 0)
-	err = goferConn.Send(gb)
-	for _, t := range trees {
-		t.Close()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sending boot message to gofer: %w", err)
+		return nil, fmt.Errorf("starting sandbox: %w", err)
 	}
 	goferFile, err := goferConn.File()
 	if err != nil {
 		return nil, err
 	}
 	defer goferFile.Close()
-	boot := &control.Message{Type: control.Boot, ID: args.ID, GoferPID: sb.Gofer.PID}
-	boot.Files = []*os.File{args.Boot.Files[BootListener], goferFile}
-	if err := conn.Send(boot); err != nil {
+	m := &control.Message{Type: control.Boot, ID: args.ID, GoferPID: sb.Gofer.PID}
+	m.Files = []*os.File{args.Boot.Files[BootListener], goferFile}
+	if err := sb.Conn.Send(m); err != nil {
 		return nil, fmt.Errorf("sending boot message: %w", err)
 	}
 	return sb, nil
+}
+
+// spawn starts a helper (startHelper), born in cg when it is set.
+func spawn(cg *cgroup.Cgroup, name string, argv []string, boot, null *os.File, attr *syscall.SysProcAttr) (*exec.Cmd, specutils.Proc, error) {
+	var cmd *exec.Cmd
+	start := func(cgroupFD int) ([]int, error) {
+		var err error
+		if cmd, err = startHelper(name, argv, boot, null, attr, cgroupFD); err != nil {
+			return nil, err
+		}
+		return []int{cmd.Process.Pid}, nil
+	}
+	var err error
+	if cg != nil {
+		err = cg.Spawn(start)
+	} else {
+		_, err = start(-1)
+	}
+	if err != nil {
+		if cmd != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		return nil, specutils.Proc{}, err
+	}
+	p, err := specutils.NewProc(cmd.Process.Pid)
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, specutils.Proc{}, err
+	}
+	return cmd, p, nil
+}
+
+// Kill kills and reaps the sandbox and the gofer, and closes the boot
+// socket.
+func (sb *Sandbox) Kill() {
+	for _, c := range []*exec.Cmd{sb.Cmd, sb.GoferCmd} {
+		if c != nil && c.Process != nil {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}
+	sb.Conn.Close()
 }
 
 // startHelper starts the runsc binary as a helper process named name (its

@@ -3,24 +3,26 @@ package specutils
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
 )
 
-var capByName = func() map[string]capability.Cap {
+// capByName is built on first use: package init runs in every runsc process.
+var capByName = sync.OnceValue(func() map[string]capability.Cap {
 	m := make(map[string]capability.Cap)
 	for _, c := range capability.List() {
 		m["CAP_"+strings.ToUpper(c.String())] = c
 	}
 	return m
-}()
+})
 
 // CapabilityFromName maps "CAP_SYS_ADMIN" to its number; unknown names are
 // an error (a config asking for a capability runsc cannot name must fail).
 func CapabilityFromName(name string) (capability.Cap, error) {
-	c, ok := capByName[strings.ToUpper(name)]
+	c, ok := capByName()[strings.ToUpper(name)]
 	if !ok {
 		return 0, fmt.Errorf("unknown capability %q", name)
 	}

@@ -480,7 +480,7 @@ echo COMM=$(cat /proc/1/comm); echo DONE`
 			// Not "READ environ": on this kernel a same-uid reader without
 			// CAP_SYS_PTRACE reads the environ of any non-dumpable process
 			// (checked with a plain prctl(PR_SET_DUMPABLE, 0) process), so
-			// it cannot tell; init's holds only GOGC=off. Memory, fds and
+			// it cannot tell; init's holds only GOGC and GOMAXPROCS. Memory, fds and
 			// the cwd/root/exe links are what CVE-2016-9962 reached.
 			for _, bad := range []string{"READ mem", "LINK cwd", "LINK root", "LINK exe", "FD /proc"} {
 				if strings.Contains(res.Stdout, bad) {
