@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/google/subcommands"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -47,7 +49,22 @@ func main() {
 	// inherited fd past stdio is close-on-exec. The fds runsc passes on
 	// purpose are dup'd or re-flagged when handed to a child.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	nameHelper(os.Args[0])
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// nameHelper gives a helper process (argv[0] runsc-sandbox, runsc-gofer,
+// runsc-init, ...) that name in ps and /proc/<pid>/comm: the kernel names
+// a process after the file it runs, which for a helper is an fd number
+// (/proc/self/fd/N of the read-only binary create starts it from). It
+// names the calling thread, which at this point is the main one.
+func nameHelper(argv0 string) {
+	if !strings.HasPrefix(argv0, "runsc-") {
+		return
+	}
+	if p, err := unix.BytePtrFromString(argv0); err == nil {
+		unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(p)), 0, 0, 0)
+	}
 }
 
 // run is main without the exit, so tests can drive it.

@@ -16,27 +16,34 @@ import (
 	"runsc.dev/runsc/runsc/control"
 )
 
-// Indexes of the files in the sandbox's boot message from create.
+// Indexes of the files in the sandbox's boot message from create; as
+// root, the host binary (sandbox.Binary) follows.
 const (
 	BootListener = iota
 	BootGofer
+	BootInit
 )
 
-// Indexes of the files the sandbox hands itself across its re-exec; the
-// handoff message's PID is init's, GoferPID the gofer's.
+// Indexes of the files the sandbox hands its serving phase (across its
+// re-exec when rootless); the handoff message's GoferPID is the gofer's.
 const (
-	HandoffListener = iota
+	HandoffCreate = iota // the boot socket to `runsc create`
+	HandoffListener
 	HandoffGofer
+	HandoffInit
 	HandoffExitFile
 	HandoffDebugLog // Present when --debug-log is set.
 )
 
-// Server is the sandbox after set-up: it owns the control listener and
-// the connection to the gofer.
+// Server is the sandbox after set-up: it owns the control listener, the
+// connection to the gofer, and until start the one to init.
 type Server struct {
 	listener *control.Listener
 	gofer    *control.Conn
 	goferPID int
+	// initConn is init's socket until it execve's the container's process.
+	initConn *control.Conn
+	startMu  sync.Mutex
 	exitFile *os.File
 	owner    uint32
 
@@ -62,8 +69,8 @@ type Server struct {
 	execWaiters map[int][]chan int
 }
 
-// NewServer takes the handoff: the listener, the gofer socket, the
-// exit-status file, and init's PID.
+// NewServer takes the handoff: the listener, the gofer's and init's
+// sockets and the exit-status file.
 func NewServer(h *control.Message, owner uint32) (*Server, error) {
 	if len(h.Files) <= HandoffExitFile {
 		return nil, fmt.Errorf("handoff message has %d files, want %d", len(h.Files), HandoffExitFile+1)
@@ -76,11 +83,15 @@ func NewServer(h *control.Message, owner uint32) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	initConn, err := control.FileConn(h.Files[HandoffInit])
+	if err != nil {
+		return nil, err
+	}
 	return &Server{
 		listener:    ln,
 		gofer:       gofer,
 		goferPID:    h.GoferPID,
-		initPID:     h.PID,
+		initConn:    initConn,
 		exitFile:    h.Files[HandoffExitFile],
 		owner:       owner,
 		replies:     make(chan *control.Message, 1),
@@ -89,29 +100,28 @@ func NewServer(h *control.Message, owner uint32) (*Server, error) {
 	}, nil
 }
 
-// RelayReady relays the gofer's first message, Ready (with init's PID)
-// or Error, to `runsc create`, and returns init's PID. The sandbox does it
-// first thing, before its own set-up: that set-up (chroot, re-exec,
-// seccomp) then no longer takes CPU from the gofer and init while they
-// build the container, and it is done before the sandbox serves anything,
-// start included, so no container process runs before it.
-func RelayReady(gofer, create *control.Conn, goferPID int) (int, error) {
-	m, err := gofer.Recv()
+// WaitReady relays the gofer's first message, Ready (with init's PID) or
+// Error, to `runsc create`. The sandbox is set up by then: create returns
+// with it in its chroot, as nobody, under its seccomp filter.
+func (s *Server) WaitReady(create *control.Conn) error {
+	defer create.Close()
+	m, err := s.gofer.Recv()
 	if err != nil {
 		err = fmt.Errorf("gofer: %w", err)
 		create.Send(&control.Message{Type: control.Error, Err: err.Error()})
-		return 0, err
+		return err
 	}
 	if m.Type == control.Ready {
-		m.GoferPID = goferPID
+		m.GoferPID = s.goferPID
+		s.initPID = m.PID
 	}
 	if err := create.Send(m); err != nil {
-		return 0, err
+		return err
 	}
 	if m.Type != control.Ready {
-		return 0, fmt.Errorf("creating container: %s", m.Err)
+		return fmt.Errorf("creating container: %s", m.Err)
 	}
-	return m.PID, nil
+	return nil
 }
 
 // Serve answers control requests until the container exits, and returns
@@ -194,6 +204,8 @@ func (s *Server) handle(c *control.Conn) {
 		}
 		s.pending.Add(1)
 		switch req.Type {
+		case control.Start:
+			c.Reply(nil, s.start())
 		case control.Exec:
 			resp, err := s.callGofer(req)
 			c.Reply(resp, err)
@@ -213,6 +225,32 @@ func (s *Server) handle(c *control.Conn) {
 			f.Close()
 		}
 	}
+}
+
+// start asks init to execve the container's process, straight on their
+// socket: EOF (init's end closed by execve) is success.
+func (s *Server) start() error {
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
+	if s.initConn == nil {
+		return errors.New("the container was started already")
+	}
+	c := s.initConn
+	s.initConn = nil
+	defer c.Close()
+	if err := c.Send(&control.Message{Type: control.Start}); err != nil {
+		return fmt.Errorf("starting container: %w", err)
+	}
+	m, err := c.Recv()
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return fmt.Errorf("starting container: %w", err)
+	case m.Type == control.Error:
+		return errors.New(m.Err)
+	}
+	return fmt.Errorf("starting container: unexpected %q from init", m.Type)
 }
 
 // callGofer forwards a request to the gofer and returns its reply.

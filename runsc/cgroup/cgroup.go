@@ -319,7 +319,7 @@ func (c *Cgroup) Apply(pid int) error {
 		return err
 	}
 	if err := c.Join(pid); err != nil {
-		if derr := c.Destroy(); derr != nil {
+		if derr := c.Rollback(); derr != nil {
 			debugf("cgroup: cleanup after failed apply: %v", derr)
 		}
 		return err
@@ -551,19 +551,11 @@ func mergeResources(cur, upd *specs.LinuxResources) (*specs.LinuxResources, erro
 // procsRecursive returns the pids in dir and all its descendants.
 func procsRecursive(dir string) ([]int, error) {
 	var pids []int
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // removed while walking
-			}
-			return err
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		s, err := readFile(p, "cgroup.procs")
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		s, err := readFile(dir, "cgroup.procs")
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil
+			return nil // removed while walking
 		}
 		if err != nil {
 			return err
@@ -571,13 +563,34 @@ func procsRecursive(dir string) ([]int, error) {
 		for _, f := range strings.Fields(s) {
 			pid, err := strconv.Atoi(f)
 			if err != nil {
-				return fmt.Errorf("parsing %s/cgroup.procs: %w", p, err)
+				return fmt.Errorf("parsing %s/cgroup.procs: %w", dir, err)
 			}
 			pids = append(pids, pid)
 		}
+		// A directory's link count is 2 plus its subdirectories (kernfs
+		// keeps it too): list it, dozens of control files, only for
+		// sub-cgroups.
+		var st unix.Stat_t
+		if err := unix.Stat(dir, &st); err != nil || st.Nlink <= 2 {
+			return nil
+		}
+		entries, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				if err := walk(filepath.Join(dir, e.Name())); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
-	})
-	if err != nil {
+	}
+	if err := walk(dir); err != nil {
 		return nil, fmt.Errorf("listing processes of %s: %w", dir, err)
 	}
 	return pids, nil
@@ -605,14 +618,16 @@ func (c *Cgroup) Procs() ([]int, error) {
 }
 
 // Destroy removes the container's directory (and any sub-cgroups) in every
-// hierarchy, then the parents that Create made if they are empty. While the
-// cgroups still hold exiting processes, rmdir is retried with backoff for up
-// to DestroyTimeout; no process is killed. Destroying a removed cgroup is a
-// no-op.
+// hierarchy. Like runc, it leaves the parents in place: they are shared
+// with other containers (Docker's /docker, a pod's slice), and removing
+// and recreating them around every container costs two cgroupfs
+// operations per hierarchy and races with the other containers' creates.
+// While the cgroups still hold exiting processes, rmdir is retried with
+// backoff for up to DestroyTimeout; no process is killed. Destroying a
+// removed cgroup is a no-op.
 func (c *Cgroup) Destroy() error {
 	var errs []error
-	leaves := c.dirs()
-	for _, d := range leaves {
+	for _, d := range c.dirs() {
 		if c.isMount(d) {
 			continue
 		}
@@ -620,6 +635,18 @@ func (c *Cgroup) Destroy() error {
 			errs = append(errs, err)
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// Rollback undoes a Create that did not lead to a container: Destroy, and
+// then the parents that Create made, if they are empty, so that a failed
+// create leaves no cgroup behind.
+func (c *Cgroup) Rollback() error {
+	if err := c.Destroy(); err != nil {
+		return err
+	}
+	var errs []error
+	leaves := c.dirs()
 	var parents []string
 	for _, d := range c.Created {
 		if !containsStr(leaves, d) && !c.isMount(d) {
@@ -662,6 +689,12 @@ func removeTree(dir string) error {
 }
 
 func removeOnce(dir string) error {
+	// A leaf first: control files do not keep a cgroup from being removed,
+	// and listing them costs more than the rmdir.
+	err := rmdir(dir)
+	if err == nil || !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENOTEMPTY) {
+		return err
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err

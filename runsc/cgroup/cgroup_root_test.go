@@ -71,8 +71,8 @@ func newRootCgroup(t *testing.T, h *Host, res *specs.LinuxResources) *Cgroup {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := c.Destroy(); err != nil {
-			t.Errorf("cleanup Destroy: %v", err)
+		if err := c.Rollback(); err != nil {
+			t.Errorf("cleanup Rollback: %v", err)
 		}
 		for _, d := range c.dirs() {
 			// Neither the cgroup nor the test's parent may be left.
@@ -440,7 +440,7 @@ func TestRootSystemdPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Destroy() })
+	t.Cleanup(func() { c.Rollback() })
 	if err := c.Create(); err != nil {
 		t.Fatal(err)
 	}
@@ -449,7 +449,8 @@ func TestRootSystemdPath(t *testing.T) {
 			t.Errorf("systemd path %s", d)
 		}
 	}
-	if err := c.Destroy(); err != nil {
+	// Rollback: the slices Create made go too.
+	if err := c.Rollback(); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range c.Created {

@@ -130,6 +130,15 @@ func TestDestroy(t *testing.T) {
 	if err := c.Destroy(); err != nil {
 		t.Errorf("second Destroy: %v", err)
 	}
+	// Destroy removes the container's own cgroup and keeps the parents,
+	// as runc does.
+	if isDir(f.path("memory/p1/p2/ctr")) || !isDir(f.path("memory/p1/p2")) {
+		t.Error("Destroy: want the leaf gone and its parents kept")
+	}
+	// Rollback (a failed create) also removes the parents Create made.
+	if err := c.Rollback(); err != nil {
+		t.Fatal(err)
+	}
 	if after := f.listDirs(); !reflect.DeepEqual(after, before) {
 		t.Errorf("left behind: %v\nbefore: %v", after, before)
 	}
@@ -140,7 +149,7 @@ func TestDestroy(t *testing.T) {
 	if err := sib.Create(); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Destroy(); err != nil {
+	if err := c.Rollback(); err != nil {
 		t.Fatal(err)
 	}
 	if !isDir(f.path("memory/p1/sib")) || isDir(f.path("memory/p1/p2")) {

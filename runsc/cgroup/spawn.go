@@ -99,7 +99,7 @@ func (c *Cgroup) Prepare() error {
 		return err
 	}
 	if err := c.Set(c.Resources); err != nil {
-		if derr := c.Destroy(); derr != nil {
+		if derr := c.Rollback(); derr != nil {
 			debugf("cgroup: cleanup after failed prepare: %v", derr)
 		}
 		return err

@@ -15,6 +15,7 @@ import (
 	"runsc.dev/runsc/runsc/boot"
 	"runsc.dev/runsc/runsc/config"
 	"runsc.dev/runsc/runsc/control"
+	"runsc.dev/runsc/runsc/sandbox"
 )
 
 // Boot is the sandbox process (runsc-sandbox). Internal: started by create.
@@ -63,9 +64,10 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	}
 	log.Mark("sandbox/boot")
 	if b.setupRoot || conf.TestOnlySkipChroot {
-		// Reached only on failure (or with the test-only flag); setUp
-		// has told create, if create was still waiting.
-		if err := b.setUp(conf, f.Arg(0), conn, msg); err != nil {
+		err = b.setUp(conf, f.Arg(0), conn, msg)
+		// Reached only on failure (or with the test-only flag).
+		if err != nil {
+			conn.Send(&control.Message{Type: control.Error, Err: err.Error()})
 			return Errorf("sandbox: %v", err)
 		}
 		return subcommands.ExitSuccess
@@ -73,16 +75,11 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	return b.serve(conf, conn, msg)
 }
 
-// setUp is the sandbox's privileged phase: it relays the gofer's Ready to
-// create, then builds the chroot and re-executes itself as nobody.
-func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *control.Message) (retErr error) {
-	relayed := false
-	defer func() {
-		if retErr != nil && !relayed {
-			create.Send(&control.Message{Type: control.Error, Err: retErr.Error()})
-		}
-	}()
-	if len(msg.Files) <= boot.BootGofer {
+// setUp is the sandbox's privileged phase: it builds the chroot and drops
+// its privileges (re-executing itself when rootless), then serves. Create
+// hears the gofer's Ready only once that is done (Server.WaitReady).
+func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *control.Message) error {
+	if len(msg.Files) <= boot.BootInit {
 		return fmt.Errorf("boot message has %d files", len(msg.Files))
 	}
 	// The exit-status file is opened now, as root: the sandbox writes the
@@ -91,33 +88,22 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 	if err != nil {
 		return fmt.Errorf("opening exit status file: %w", err)
 	}
-	// The re-executed sandbox cannot open paths on the host: it gets its
-	// debug log already open, opened now, before the chroot covers /tmp.
+	// The serving phase cannot open paths on the host: it gets its debug
+	// log already open, opened now, before the chroot covers /tmp.
 	var debugLog *os.File
 	if conf.DebugLog != "" {
 		if debugLog, err = log.OpenLogFile(log.DebugLogPath(conf.DebugLog, "sandbox", time.Now())); err != nil {
 			return err
 		}
 	}
-	gofer, err := control.FileConn(msg.Files[boot.BootGofer])
-	if err != nil {
-		return err
-	}
-	initPID, err := boot.RelayReady(gofer, create, msg.GoferPID)
-	// RelayReady has told create either way.
-	relayed = true
-	if err != nil {
-		return err
-	}
-	create.Close()
-	log.Mark("sandbox/ready-relayed")
-	handoff := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID, PID: initPID}
+	handoff := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID}
 	handoff.Files = make([]*os.File, boot.HandoffExitFile+1)
-	handoff.Files[boot.HandoffListener] = msg.Files[boot.BootListener]
-	if handoff.Files[boot.HandoffGofer], err = gofer.File(); err != nil {
+	if handoff.Files[boot.HandoffCreate], err = create.File(); err != nil {
 		return err
 	}
-	gofer.Close()
+	handoff.Files[boot.HandoffListener] = msg.Files[boot.BootListener]
+	handoff.Files[boot.HandoffGofer] = msg.Files[boot.BootGofer]
+	handoff.Files[boot.HandoffInit] = msg.Files[boot.BootInit]
 	handoff.Files[boot.HandoffExitFile] = exitFile
 	if debugLog != nil {
 		handoff.Files = append(handoff.Files, debugLog)
@@ -126,14 +112,12 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 		b.serveHandoff(conf, handoff)
 		return nil
 	}
-	// From here on a failure is the container's end: create has been
-	// told it exists, and the sandbox exits, taking the gofer and init
-	// with it.
 	chroot := os.TempDir()
-	exe, err := selfPath()
+	exe, err := chrootBinary(msg.File(sandbox.Binary))
 	if err != nil {
 		return err
 	}
+	defer exe.Close()
 	// Nothing we mount may propagate back to the host.
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("making / a slave mount: %w", err)
@@ -143,6 +127,19 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 	}
 	if err := pivotIntoChroot(chroot); err != nil {
 		return err
+	}
+	if !conf.Rootless {
+		// Becoming nobody drops every capability, on every thread: no
+		// re-execution needed (the binary we run from is read-only
+		// already), which would cost a second Go start-up on the path to
+		// created.
+		exe.Close()
+		if err := dropToNobody(); err != nil {
+			return err
+		}
+		create.Close()
+		b.serveHandoff(conf, handoff)
+		return nil
 	}
 	// The handed-off files travel to the re-executed sandbox as one
 	// message queued on a socket that becomes its fd 3.
@@ -162,11 +159,11 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 			reexec = append(reexec, a)
 		}
 	}
-	if conf.Rootless {
-		// A rootless sandbox's user namespace maps only the caller.
-		return boot.CallSelfWithoutCaps(reexec)
-	}
-	return callSelfAsNobody(reexec)
+	// A rootless sandbox's user namespace maps only the caller: it stays
+	// its root, and re-executes without capabilities, which execve
+	// applies to the one thread left (the securebits and capability sets
+	// it sets are per thread).
+	return boot.CallSelfWithoutCaps(reexec)
 }
 
 // serve is the sandbox's unprivileged phase, after the re-exec.
@@ -187,18 +184,30 @@ func (b *Boot) serveHandoff(conf *config.Config, handoff *control.Message) {
 	if len(handoff.Files) > boot.HandoffDebugLog {
 		log.SetEmitter(log.TextEmitter{W: &log.Writer{W: handoff.Files[boot.HandoffDebugLog]}})
 	}
-	if !conf.TestOnlySkipChroot {
-		if err := boot.InstallSandboxFilter(); err != nil {
-			Errorf("sandbox: %v", err)
-			os.Exit(1)
-		}
-	}
-	srv, err := boot.NewServer(handoff, 0)
+	create, err := control.FileConn(handoff.Files[boot.HandoffCreate])
 	if err != nil {
 		Errorf("sandbox: %v", err)
 		os.Exit(1)
 	}
+	fail := func(err error) {
+		create.Send(&control.Message{Type: control.Error, Err: err.Error()})
+		Errorf("sandbox: %v", err)
+		os.Exit(1)
+	}
+	if !conf.TestOnlySkipChroot {
+		if err := boot.InstallSandboxFilter(); err != nil {
+			fail(err)
+		}
+	}
+	srv, err := boot.NewServer(handoff, 0)
+	if err != nil {
+		fail(err)
+	}
 	log.Mark("sandbox/serving")
+	if err := srv.WaitReady(create); err != nil {
+		log.Warningf("sandbox: %v", err)
+		os.Exit(1)
+	}
 	status := srv.Serve()
 	log.Debugf("container exited with status %d", status)
 	os.Exit(status)

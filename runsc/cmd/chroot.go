@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
@@ -57,18 +58,48 @@ func selfPath() (string, error) {
 	return exe, nil
 }
 
-// prepareChroot is steps 2-3 of the sandbox's minimal root (DESIGN.md §2;
-// step 1, making every mount a slave, is done by the caller before it
-// spawns the gofer): a tmpfs goes on the scratch dir; /proc and the runsc
-// binary are bound read-only into it.
-func prepareChroot(chroot, exe string) error {
-	// The binary may live under the scratch dir (a test build in /tmp): hold
-	// it open before the tmpfs covers it, and bind it through its fd.
-	exeFile, err := os.OpenFile(exe, unix.O_PATH, 0)
-	if err != nil {
-		return fmt.Errorf("opening runsc binary: %w", err)
+// chrootBinary opens O_PATH, in our mount namespace, the runsc binary to
+// bind at the chroot's /runsc. As root, create started us from a detached
+// read-only mount of it, which cannot be bound, and sent the host binary
+// (sent, an fd of create's mount namespace, which cannot be bound either):
+// its path is opened here and checked to be the same file. Rootless, we
+// run from the host binary (selfPath).
+func chrootBinary(sent *os.File) (*os.File, error) {
+	path := ""
+	if sent != nil {
+		defer sent.Close()
+		p, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", sent.Fd()))
+		if err != nil {
+			return nil, fmt.Errorf("runsc binary: %w", err)
+		}
+		path = p
+	} else {
+		p, err := selfPath()
+		if err != nil {
+			return nil, err
+		}
+		path = p
 	}
-	defer exeFile.Close()
+	f, err := os.OpenFile(path, unix.O_PATH|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening runsc binary: %w", err)
+	}
+	if sent != nil {
+		var a, b unix.Stat_t
+		if unix.Fstat(int(sent.Fd()), &a) != nil || unix.Fstat(int(f.Fd()), &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+			f.Close()
+			return nil, fmt.Errorf("runsc binary %q changed since create started", path)
+		}
+	}
+	return f, nil
+}
+
+// prepareChroot is steps 2-3 of the sandbox's minimal root (DESIGN.md §2;
+// step 1, making every mount a slave, is done by the caller): a tmpfs goes
+// on the scratch dir; /proc and the runsc binary (exeFile, open O_PATH:
+// it may live under the scratch dir, as a test build in /tmp does, and is
+// bound through its fd) are bound read-only into it.
+func prepareChroot(chroot string, exeFile *os.File) error {
 	if err := unix.Mount("runsc-root", chroot, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755"); err != nil {
 		return fmt.Errorf("mounting tmpfs on %q: %w", chroot, err)
 	}
@@ -101,19 +132,19 @@ func pivotIntoChroot(chroot string) error {
 	return nil
 }
 
-// callSelfAsNobody drops to uid and gid nobody with no supplementary
-// groups and re-executes /runsc (the read-only bind inside the chroot) with
-// args. It does not return on success.
-func callSelfAsNobody(args []string) error {
+// dropToNobody makes every thread uid and gid nobody with no
+// supplementary groups (package syscall applies these to all threads),
+// which clears the permitted, effective and ambient capability sets.
+func dropToNobody() error {
 	const nobody = 65534
-	if err := unix.Setgroups(nil); err != nil {
+	if err := syscall.Setgroups(nil); err != nil {
 		return fmt.Errorf("setgroups: %w", err)
 	}
-	if err := unix.Setgid(nobody); err != nil {
+	if err := syscall.Setgid(nobody); err != nil {
 		return fmt.Errorf("setgid: %w", err)
 	}
-	if err := unix.Setuid(nobody); err != nil {
+	if err := syscall.Setuid(nobody); err != nil {
 		return fmt.Errorf("setuid: %w", err)
 	}
-	return unix.Exec("/runsc", append([]string{"runsc-sandbox"}, args...), os.Environ())
+	return nil
 }

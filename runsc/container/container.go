@@ -262,9 +262,59 @@ func (c *Container) Processes() ([]specutils.Proc, error) {
 	return out, nil
 }
 
-// waitGone waits up to d for every given process to disappear.
+// waitGone waits up to d for every given process to exit, on pidfds
+// (poll(2) wakes at each exit) rather than by polling /proc.
 func waitGone(d time.Duration, procs ...specutils.Proc) bool {
 	deadline := time.Now().Add(d)
+	var fds []unix.PollFd
+	defer func() {
+		for _, f := range fds {
+			unix.Close(int(f.Fd))
+		}
+	}()
+	for _, p := range procs {
+		if !p.Alive() {
+			continue
+		}
+		fd, err := unix.PidfdOpen(p.PID, 0)
+		if err != nil {
+			if errors.Is(err, unix.ESRCH) {
+				continue
+			}
+			return waitGonePolling(deadline, procs)
+		}
+		// The pidfd pins the PID: check it still names p.
+		if !p.Alive() {
+			unix.Close(fd)
+			continue
+		}
+		fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+	}
+	for {
+		pending := fds[:0]
+		for _, f := range fds {
+			if f.Revents == 0 {
+				pending = append(pending, f)
+			} else {
+				unix.Close(int(f.Fd))
+			}
+		}
+		fds = pending
+		if len(fds) == 0 {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		if _, err := unix.Poll(fds, int(left.Milliseconds())+1); err != nil && err != unix.EINTR {
+			return waitGonePolling(deadline, procs)
+		}
+	}
+}
+
+// waitGonePolling is waitGone without pidfds.
+func waitGonePolling(deadline time.Time, procs []specutils.Proc) bool {
 	for {
 		alive := false
 		for _, p := range procs {
@@ -278,7 +328,7 @@ func waitGone(d time.Duration, procs ...specutils.Proc) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 }
 

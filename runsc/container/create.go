@@ -3,9 +3,7 @@ package container
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -124,7 +122,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		if err := c.Cgroup.Create(); err != nil {
 			return nil, err
 		}
-		cu.add(func() { c.Cgroup.Destroy() })
+		cu.add(func() { c.Cgroup.Rollback() })
 	}
 	boot, err := c.bootMessage(args)
 	if err != nil {
@@ -229,7 +227,7 @@ func sandboxExitError(sb *sandbox.Sandbox, err error) error {
 
 // bootMessage assembles the files of the sandbox's and the gofer's boot
 // messages (sandbox.Boot* indexes): the spec as a sealed memfd, the control
-// listener, stdio, the console socket, and init's start listener.
+// listener, stdio and the console socket.
 func (c *Container) bootMessage(args CreateArgs) (_ *control.Message, retErr error) {
 	m := &control.Message{Type: control.Boot, ID: c.ID, Bundle: c.Bundle}
 	defer func() {
@@ -270,17 +268,6 @@ func (c *Container) bootMessage(args CreateArgs) (_ *control.Message, retErr err
 			return nil, fmt.Errorf("process.terminal is set but no --console-socket was given: cannot allocate a tty for a detached container")
 		}
 	}
-	// Last, found by name: init's start listener.
-	sl, err := control.Listen(filepath.Join(c.dir, startFile))
-	if err != nil {
-		return nil, err
-	}
-	sf, err := sl.File(control.StartListener)
-	sl.Close()
-	if err != nil {
-		return nil, fmt.Errorf("start listener: %w", err)
-	}
-	m.Files = append(m.Files, sf)
 	return m, nil
 }
 
@@ -334,15 +321,13 @@ func Start(root, id string) error {
 	if c.Status != Created {
 		return fmt.Errorf("cannot start container %q: it is %s, not created", id, c.Status)
 	}
-	// Straight to init, which holds the start listener: neither the
-	// sandbox nor the gofer is on the way.
-	conn, err := control.Dial(filepath.Join(dir, startFile))
+	conn, err := control.Dial(c.socketPath())
 	if err != nil {
 		return fmt.Errorf("starting container %q: %w", id, err)
 	}
 	defer conn.Close()
 	end = log.Span("start/call")
-	err = callStart(conn)
+	_, err = conn.Call(&control.Message{Type: control.Start})
 	end()
 	if err != nil {
 		return fmt.Errorf("starting container %q: %w", id, err)
@@ -360,24 +345,6 @@ func Start(root, id string) error {
 		}
 	}
 	return nil
-}
-
-// callStart sends Start to init: EOF (init's end closed by execve) is
-// success, an Error its failure.
-func callStart(conn *control.Conn) error {
-	if err := conn.Send(&control.Message{Type: control.Start}); err != nil {
-		return err
-	}
-	m, err := conn.Recv()
-	switch {
-	case errors.Is(err, io.EOF):
-		return nil
-	case err != nil:
-		return err
-	case m.Type == control.Error:
-		return &control.RemoteError{Msg: m.Err}
-	}
-	return fmt.Errorf("unexpected %q from init", m.Type)
 }
 
 // Wait waits for the container to exit and returns its status: the exit

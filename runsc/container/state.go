@@ -33,7 +33,6 @@ const (
 	stateFile   = "state.json"
 	lockFile    = "lock"
 	socketFile  = "sandbox.sock"
-	startFile   = "start.sock"
 	exitFile    = "exit-status"
 	maxIDLength = 1024
 )

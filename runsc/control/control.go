@@ -37,10 +37,11 @@ const (
 	// Ready: init -> gofer -> sandbox -> create. The container is created;
 	// InitPID (host PID) and GoferPID are set.
 	Ready Type = "ready"
-	// Start, from `runsc start` to init on init's start listener, asks
-	// init to execve the container's process. There is no reply: the
-	// connection is close-on-exec, so EOF means execve succeeded; an
-	// Error is its failure.
+	// Start asks init to execve the container's process: runsc start ->
+	// sandbox (which checks its peer), then sandbox -> init on their own
+	// socket. Init does not reply: its end is close-on-exec, so EOF
+	// means execve succeeded; an Error is its failure. The sandbox then
+	// answers start.
 	Start Type = "start"
 	// Exec asks the gofer to start Process inside the container; Files
 	// carry its stdio (and console socket). The Ack has PID.
@@ -144,10 +145,11 @@ func Pair() (*Conn, *os.File, error) {
 // Fd returns the socket's descriptor, for poll(2); the Conn keeps it.
 func (c *Conn) Fd() int { return c.fd }
 
-// StartListener names (in Message.FileNames) the listening socket that
-// init accepts `runsc start` on: created by create in the state directory,
-// passed create -> gofer -> init.
-const StartListener = "start-listener"
+// InitConn names (in Message.FileNames) init's end of the socket between
+// the sandbox and init, on which the sandbox relays start: created by
+// create, passed create -> gofer -> init (the sandbox's end goes in its own
+// boot message).
+const InitConn = "init-conn"
 
 // File returns the file of m named name, or nil: by Message.FileNames in a
 // received message, by the files' own names in one being built.

@@ -161,7 +161,7 @@ func (a *Agent) startInit(msg *control.Message) error {
 		initMsg.Files = append(initMsg.Files, msg.Files[BootConsole])
 	}
 	for i, name := range msg.FileNames {
-		if !strings.HasPrefix(name, idmappedPrefix) && name != control.StartListener || len(msg.FileNames) != len(msg.Files) {
+		if !strings.HasPrefix(name, idmappedPrefix) && name != control.InitConn || len(msg.FileNames) != len(msg.Files) {
 			continue
 		}
 		// Renamed so that init finds them too.
@@ -200,12 +200,18 @@ const (
 // with: the gofer relays every such file to init.
 const idmappedPrefix = "idmapped-"
 
-// sealSelf bind-mounts the runsc binary read-only onto itself in the
-// gofer's private mount namespace and returns its path. Init (and so the
-// container's first process, and every process that can see its
-// /proc/<pid>/exe) runs from that read-only mount: the host binary cannot
-// be opened for writing through it (CVE-2019-5736).
+// sealSelf returns the path init and exec'd processes are started from:
+// the runsc binary on a read-only mount, so that the host binary cannot be
+// opened for writing through their /proc/<pid>/exe (CVE-2019-5736). As
+// root, create started the gofer from a detached read-only mount of it
+// (sandbox.readOnlyBinary): /proc/self/exe is that. Rootless, the gofer
+// bind-mounts the binary read-only onto itself in its private mount
+// namespace.
 func sealSelf() (string, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/proc/self/exe", &st); err == nil && st.Flags&unix.ST_RDONLY != 0 {
+		return "/proc/self/exe", nil
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("finding runsc binary: %w", err)

@@ -3,7 +3,6 @@ package gofer
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,25 +22,25 @@ const (
 )
 
 // InitMain is the container's init (runsc init): it builds the rootfs,
-// reports Ready to the gofer, waits for `runsc start` on its start
-// listener, applies the process's credentials and execve's it. It returns
-// only on failure, after reporting it to start, or before start to the
-// gofer.
+// reports Ready to the gofer, waits for Start from the sandbox on their
+// own socket, applies the process's credentials and execve's it. It
+// returns only on failure, after reporting it: before start to the gofer,
+// after to the sandbox, which answers start with it.
 func InitMain(conn *control.Conn) error {
 	// Credentials, capabilities, no_new_privs and seccomp are per thread:
 	// they are all set on this one, which then calls execve.
 	runtime.LockOSThread()
 	protectSelf()
-	var start *control.Conn
-	err := initMain(conn, &start)
-	if start != nil {
-		conn = start
+	var sandbox *control.Conn
+	err := initMain(conn, &sandbox)
+	if sandbox != nil {
+		conn = sandbox
 	}
 	conn.Send(&control.Message{Type: control.Error, Err: err.Error()})
 	return err
 }
 
-func initMain(conn *control.Conn, startConn **control.Conn) error {
+func initMain(conn *control.Conn, started **control.Conn) error {
 	msg, err := conn.Recv()
 	if err != nil {
 		return fmt.Errorf("reading boot message: %w", err)
@@ -59,11 +58,11 @@ func initMain(conn *control.Conn, startConn **control.Conn) error {
 		console = msg.Files[InitConsole]
 		defer console.Close()
 	}
-	lf := msg.File(control.StartListener)
-	if lf == nil {
-		return errors.New("boot message has no start listener")
+	sf := msg.File(control.InitConn)
+	if sf == nil {
+		return errors.New("boot message has no socket to the sandbox")
 	}
-	listener, err := control.FileListener(lf)
+	sandbox, err := control.FileConn(sf)
 	if err != nil {
 		return err
 	}
@@ -78,12 +77,11 @@ func initMain(conn *control.Conn, startConn **control.Conn) error {
 	if err := conn.Send(&control.Message{Type: control.Ready}); err != nil {
 		return err
 	}
-	sc, start, err := waitStart(conn, listener)
+	start, err := waitStart(conn, sandbox)
 	if err != nil {
 		return err
 	}
-	*startConn = sc
-	listener.Close()
+	*started = sandbox
 	if start.Type != control.Start {
 		return fmt.Errorf("unexpected %q while waiting for start", start.Type)
 	}
@@ -98,41 +96,33 @@ func initMain(conn *control.Conn, startConn **control.Conn) error {
 	return execProcess(spec, path)
 }
 
-// waitStart waits for `runsc start`: the first connection on the start
-// listener that sends a message. It exits init if the gofer goes away
-// first (EOF on its socket: the container is being destroyed). The
-// accepted connection is close-on-exec: start reads execve's success as
-// EOF.
-func waitStart(gofer *control.Conn, l *control.Listener) (*control.Conn, *control.Message, error) {
+// waitStart waits for the sandbox's Start. It exits init if the gofer or
+// the sandbox goes away first (EOF: the container is being destroyed).
+// init's end of the sandbox's socket is close-on-exec: the sandbox reads
+// execve's success as EOF.
+func waitStart(gofer, sandbox *control.Conn) (*control.Message, error) {
 	for {
-		fds := []unix.PollFd{{Fd: int32(gofer.Fd()), Events: unix.POLLIN}, {Fd: int32(l.Fd()), Events: unix.POLLIN}}
+		fds := []unix.PollFd{{Fd: int32(gofer.Fd()), Events: unix.POLLIN}, {Fd: int32(sandbox.Fd()), Events: unix.POLLIN}}
 		if _, err := unix.Poll(fds, -1); err != nil {
 			if err == unix.EINTR {
 				continue
 			}
-			return nil, nil, fmt.Errorf("waiting for start: %w", err)
+			return nil, fmt.Errorf("waiting for start: %w", err)
 		}
-		if fds[0].Revents != 0 {
-			m, err := gofer.Recv()
-			if errors.Is(err, io.EOF) || err != nil {
-				os.Exit(1)
-			}
-			return nil, nil, fmt.Errorf("unexpected %q from the gofer while waiting for start", m.Type)
-		}
-		if fds[1].Revents == 0 {
+		from := gofer
+		if fds[1].Revents != 0 {
+			from = sandbox
+		} else if fds[0].Revents == 0 {
 			continue
 		}
-		c, err := l.Accept()
+		m, err := from.Recv()
 		if err != nil {
-			return nil, nil, err
+			os.Exit(1)
 		}
-		m, err := c.Recv()
-		if err != nil {
-			// A caller that hung up without asking: wait for the next.
-			c.Close()
-			continue
+		if from == gofer {
+			return nil, fmt.Errorf("unexpected %q from the gofer while waiting for start", m.Type)
 		}
-		return c, m, nil
+		return m, nil
 	}
 }
 

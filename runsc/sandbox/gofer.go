@@ -82,9 +82,6 @@ func goferBoot(conf *config.Config, spec *specs.Spec, boot *control.Message, pid
 	if boot.Terminal {
 		msg.Files = append(msg.Files, boot.Files[BootConsole])
 	}
-	if f := boot.File(control.StartListener); f != nil {
-		msg.Files = append(msg.Files, f)
-	}
 	var trees []*os.File
 	if userns && !conf.Rootless {
 		trees = idmappedTrees(spec, pid)

@@ -46,9 +46,8 @@ type Args struct {
 	// Spec is the container's spec.
 	Spec *specs.Spec
 	// Boot holds the files for the sandbox and the gofer, by the Boot*
-	// indexes: the spec file, the control listener, stdio, the console,
-	// and init's start listener (control.StartListener). They stay owned
-	// by the caller.
+	// indexes: the spec file, the control listener, stdio and the
+	// console. They stay owned by the caller.
 	Boot *control.Message
 	// Cgroup, when set, is the container's cgroup, already created: the
 	// sandbox and the gofer are born in it (cgroup.Spawn), so everything
@@ -129,6 +128,15 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 		return nil, fmt.Errorf("opening %s: %w", os.DevNull, err)
 	}
 	defer null.Close()
+	// nil (rootless): the helpers run from /proc/self/exe and seal their
+	// own view of it.
+	var exe *os.File
+	if !conf.Rootless {
+		if exe, err = readOnlyBinary(); err != nil {
+			return nil, err
+		}
+		defer exe.Close()
+	}
 	conn, sbPeer, err := control.Pair()
 	if err != nil {
 		return nil, err
@@ -141,6 +149,14 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	}
 	defer goferPeer.Close()
 	defer goferConn.Close()
+	// The sandbox relays start to init on a socket of their own.
+	initConn, initPeer, err := control.Pair()
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	defer initConn.Close()
+	defer initPeer.Close()
 	sb := &Sandbox{Conn: conn}
 	defer func() {
 		if retErr != nil {
@@ -149,7 +165,7 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	}()
 
 	end := log.Span("create/spawn/gofer")
-	sb.GoferCmd, sb.Gofer, err = spawn(args.Cgroup, "runsc-gofer", append(conf.ToFlags(), "gofer", args.ID), goferPeer, null, goferAttr)
+	sb.GoferCmd, sb.Gofer, err = spawn(args.Cgroup, "runsc-gofer", append(conf.ToFlags(), "gofer", args.ID), goferPeer, exe, null, goferAttr)
 	end()
 	if err != nil {
 		return nil, fmt.Errorf("starting gofer: %w", err)
@@ -171,6 +187,12 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 		defer r.f.Close()
 		gb.Files = append(gb.Files, r.f)
 	}
+	initEnd, err := named(initPeer, control.InitConn)
+	if err != nil {
+		return nil, err
+	}
+	defer initEnd.Close()
+	gb.Files = append(gb.Files, initEnd)
 	if err := goferConn.Send(gb); err != nil {
 		return nil, fmt.Errorf("sending boot message to gofer: %w", err)
 	}
@@ -181,7 +203,7 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	}
 	sbArgv = append(sbArgv, args.ID)
 	end = log.Span("create/spawn/sandbox")
-	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, "runsc-sandbox", sbArgv, sbPeer, null, sbAttr)
+	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, "runsc-sandbox", sbArgv, sbPeer, exe, null, sbAttr)
 	end()
 	if err != nil {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
@@ -191,20 +213,42 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 		return nil, err
 	}
 	defer goferFile.Close()
+	initFile, err := initConn.File()
+	if err != nil {
+		return nil, err
+	}
+	defer initFile.Close()
 	m := &control.Message{Type: control.Boot, ID: args.ID, GoferPID: sb.Gofer.PID}
-	m.Files = []*os.File{args.Boot.Files[BootListener], goferFile}
+	m.Files = []*os.File{args.Boot.Files[BootListener], goferFile, initFile}
+	if exe != nil {
+		host, err := hostBinary()
+		if err != nil {
+			return nil, err
+		}
+		defer host.Close()
+		m.Files = append(m.Files, host)
+	}
 	if err := sb.Conn.Send(m); err != nil {
 		return nil, fmt.Errorf("sending boot message: %w", err)
 	}
 	return sb, nil
 }
 
+// named returns a duplicate of f named name, for a control message.
+func named(f *os.File, name string) (*os.File, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("dup: %w", err)
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
 // spawn starts a helper (startHelper), born in cg when it is set.
-func spawn(cg *cgroup.Cgroup, name string, argv []string, boot, null *os.File, attr *syscall.SysProcAttr) (*exec.Cmd, specutils.Proc, error) {
+func spawn(cg *cgroup.Cgroup, name string, argv []string, boot, exe, null *os.File, attr *syscall.SysProcAttr) (*exec.Cmd, specutils.Proc, error) {
 	var cmd *exec.Cmd
 	start := func(cgroupFD int) ([]int, error) {
 		var err error
-		if cmd, err = startHelper(name, argv, boot, null, attr, cgroupFD); err != nil {
+		if cmd, err = startHelper(name, argv, boot, exe, null, attr, cgroupFD); err != nil {
 			return nil, err
 		}
 		return []int{cmd.Process.Pid}, nil
@@ -245,9 +289,17 @@ func (sb *Sandbox) Kill() {
 
 // startHelper starts the runsc binary as a helper process named name (its
 // argv[0]) with argv, its boot socket at fd 3, stdio on null, and attr,
-// in the cgroup2 directory cgroupFD when it is not -1.
-func startHelper(name string, argv []string, boot, null *os.File, attr *syscall.SysProcAttr, cgroupFD int) (*exec.Cmd, error) {
-	cmd := exec.Command("/proc/self/exe", argv...)
+// in the cgroup2 directory cgroupFD when it is not -1. With exe, the
+// read-only binary (readOnlyBinary), it runs from that; else from
+// /proc/self/exe.
+func startHelper(name string, argv []string, boot, exe, null *os.File, attr *syscall.SysProcAttr, cgroupFD int) (*exec.Cmd, error) {
+	path := "/proc/self/exe"
+	if exe != nil {
+		// exe is close-on-exec: the child resolves the path before
+		// execve closes it, and runs without it open.
+		path = fmt.Sprintf("/proc/self/fd/%d", exe.Fd())
+	}
+	cmd := exec.Command(path, argv...)
 	cmd.Args[0] = name
 	cmd.Env = helperEnv
 	// stdio are /dev/null: the container's stdio travel in the gofer's

@@ -46,6 +46,14 @@ func TestCgroupLifecycle(t *testing.T) {
 	requireV1(t, "memory", "pids", "cpu", "freezer")
 	r := testutil.NewRuntime(t)
 	cgPath := fmt.Sprintf("/runsc-roottest/cg-%d", os.Getpid())
+	// delete removes the container's cgroup and, like runc, leaves its
+	// parent: the test removes that.
+	t.Cleanup(func() {
+		dirs, _ := filepath.Glob("/sys/fs/cgroup/*/runsc-roottest")
+		for _, d := range dirs {
+			os.Remove(d)
+		}
+	})
 	b := testutil.NewBundle(t, "sleep", "1000")
 	limit, pids, shares := int64(64<<20), int64(77), uint64(512)
 	b.Spec.Linux.CgroupsPath = cgPath
