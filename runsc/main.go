@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -53,13 +52,15 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// nameHelper gives a helper process (argv[0] runsc-sandbox, runsc-gofer,
-// runsc-init, ...) that name in ps and /proc/<pid>/comm: the kernel names
-// a process after the file it runs, which for a helper is an fd number
-// (/proc/self/fd/N of the read-only binary create starts it from). It
-// names the calling thread, which at this point is the main one.
+// nameHelper gives the sandbox and the gofer their argv[0] (runsc-sandbox,
+// runsc-gofer) as their name in ps and /proc/<pid>/comm: the kernel names
+// a process after the file it runs, which for them is an fd number
+// (/proc/self/fd/N of the read-only binary create starts them from). init
+// and the exec stage, which container processes can see, keep the
+// kernel's. It names the calling thread, which at this point is the main
+// one.
 func nameHelper(argv0 string) {
-	if !strings.HasPrefix(argv0, "runsc-") {
+	if argv0 != "runsc-sandbox" && argv0 != "runsc-gofer" {
 		return
 	}
 	if p, err := unix.BytePtrFromString(argv0); err == nil {

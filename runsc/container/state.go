@@ -152,6 +152,7 @@ type procsRecord struct {
 
 // saveConfig writes container.json (create, update).
 func (c *Container) saveConfig() error {
+	defer log.Span("state/save-config")()
 	b, err := fastjson.Marshal(&configRecord{ID: c.ID, Bundle: c.Bundle, Spec: c.Spec, Created: c.Created, Owner: c.Owner, Cgroup: c.Cgroup})
 	if err != nil {
 		return fmt.Errorf("encoding state: %w", err)
