@@ -2,6 +2,8 @@ package cgroup
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/osthread"
@@ -103,6 +105,64 @@ func (c *Cgroup) Prepare() error {
 			debugf("cgroup: cleanup after failed prepare: %v", derr)
 		}
 		return err
+	}
+	return nil
+}
+
+// Names of the files ThreadFiles returns, as a control message carries
+// them.
+const (
+	TasksFileName  = "cgroup-tasks"
+	Cgroup2DirName = "cgroup2-dir"
+)
+
+// ThreadFiles opens what a process born outside the container's cgroup
+// needs to start children in it the way Spawn does: the tasks file of
+// every v1 directory, write-only (named TasksFileName), and the cgroup2
+// directory O_PATH (Cgroup2DirName) for CLONE_INTO_CGROUP. A v1 tasks
+// write is checked against the credentials of the file's opener, so the
+// process writing "0" (EnterThread) need not be allowed to open it.
+func (c *Cgroup) ThreadFiles() (_ []*os.File, retErr error) {
+	var files []*os.File
+	defer func() {
+		if retErr != nil {
+			for _, f := range files {
+				f.Close()
+			}
+		}
+	}()
+	seen := map[string]bool{}
+	for _, d := range c.Paths {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		fd, err := unix.Open(filepath.Join(d, "tasks"), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("opening %s/tasks: %w", d, err)
+		}
+		files = append(files, os.NewFile(uintptr(fd), TasksFileName))
+	}
+	if c.Unified != "" {
+		fd, err := unix.Open(c.Unified, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("opening %s: %w", c.Unified, err)
+		}
+		files = append(files, os.NewFile(uintptr(fd), Cgroup2DirName))
+	}
+	return files, nil
+}
+
+// EnterThread moves the calling thread, which the caller has locked, into
+// the v1 cgroups whose tasks files (from ThreadFiles) are given: writing
+// "0" moves only the writer, without the global lock a process move takes.
+// Its children are then born there; the thread should not run anything
+// else afterwards.
+func EnterThread(tasks []*os.File) error {
+	for _, f := range tasks {
+		if _, err := unix.Pwrite(int(f.Fd()), []byte("0"), 0); err != nil {
+			return fmt.Errorf("moving thread into a cgroup: %w", err)
+		}
 	}
 	return nil
 }

@@ -58,6 +58,17 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 			cu.run()
 		}
 	}()
+	// The gofer starts first, when it can (see sandbox.StartGofer): its Go
+	// start-up runs while the state and the cgroup are made.
+	gofer, err := sandbox.StartGofer(conf, args.Spec, args.ID)
+	if err != nil {
+		return nil, err
+	}
+	if gofer != nil {
+		// Idempotent: Start takes the gofer over and kills it itself on
+		// failure.
+		cu.add(gofer.Kill)
+	}
 	end := log.Span("create/state")
 	if err := os.MkdirAll(conf.RootDir, 0o711); err != nil {
 		return nil, fmt.Errorf("creating root directory: %w", err)
@@ -135,7 +146,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	}()
 	end()
 	end = log.Span("create/spawn")
-	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup})
+	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup, Gofer: gofer})
 	end()
 	if err != nil {
 		return nil, err

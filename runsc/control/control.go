@@ -101,7 +101,7 @@ type GoferBoot struct {
 const MaxMessageSize = 16 << 20
 
 // maxFiles bounds the fds accepted with one message.
-const maxFiles = 16
+const maxFiles = 32
 
 // ErrTooLarge is returned for a message over MaxMessageSize.
 var ErrTooLarge = errors.New("control message too large")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/runsc/control"
@@ -172,6 +173,12 @@ func (a *Agent) startExec(req *control.Message, files []*os.File) (*exec.Cmd, er
 	// which reads 0 across the pid namespace boundary, and would kill the
 	// child. It needs none: if the gofer dies, init does (its pdeathsig),
 	// and the kernel kills the rest of the pid namespace with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	// This thread is thrown away afterwards.
+	if err := a.intoCgroup(cmd.SysProcAttr); err != nil {
+		peer.Close()
+		return nil, err
+	}
 	err = cmd.Start()
 	// Our copy of the child's end goes now: its EOF is the child's.
 	peer.Close()

@@ -25,6 +25,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/config"
 	"runsc.dev/runsc/runsc/control"
 	"runsc.dev/runsc/runsc/specutils"
@@ -60,6 +61,49 @@ type Agent struct {
 	// execExited carries the exits of exec'd processes to Run's loop,
 	// the one writer to the sandbox socket.
 	execExited chan *control.Message
+	// cgroupTasks and cgroup2, when create started the gofer before the
+	// container's cgroup existed (sandbox.StartGofer), are that cgroup's
+	// files (cgroup.ThreadFiles): init and exec'd processes are started
+	// into it from a thread that entered it.
+	cgroupTasks []*os.File
+	cgroup2     *os.File
+}
+
+// takeCgroupFiles keeps the cgroup files of the boot message.
+func (a *Agent) takeCgroupFiles(msg *control.Message) error {
+	for i, f := range msg.Files {
+		if len(msg.FileNames) != len(msg.Files) {
+			break
+		}
+		switch msg.FileNames[i] {
+		case cgroup.TasksFileName:
+			d, err := dup(f)
+			if err != nil {
+				return err
+			}
+			a.cgroupTasks = append(a.cgroupTasks, d)
+		case cgroup.Cgroup2DirName:
+			d, err := dup(f)
+			if err != nil {
+				return err
+			}
+			a.cgroup2 = d
+		}
+	}
+	return nil
+}
+
+// intoCgroup prepares the calling (locked) thread to start a child in the
+// container's cgroup, when the gofer is not in it: the thread enters the
+// v1 cgroups, and attr clones into the cgroup2 one.
+func (a *Agent) intoCgroup(attr *syscall.SysProcAttr) error {
+	if err := cgroup.EnterThread(a.cgroupTasks); err != nil {
+		return err
+	}
+	if a.cgroup2 != nil {
+		attr.UseCgroupFD, attr.CgroupFD = true, int(a.cgroup2.Fd())
+	}
+	return nil
 }
 
 // NewAgent reads the boot message from create and starts the
@@ -97,6 +141,9 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 		msg.Files[BootSpec] = f
 	}
 	a := &Agent{conf: conf, sandbox: sandbox, origNS: ownNamespaces(), execExited: make(chan *control.Message, 16)}
+	if err := a.takeCgroupFiles(msg); err != nil {
+		return nil, err
+	}
 	end := log.Span("gofer/start-init")
 	err = a.startInit(msg)
 	end()
@@ -142,6 +189,11 @@ func (a *Agent) startInit(msg *control.Message) error {
 	// against getppid(), which reads 0 across a pid namespace boundary,
 	// and kill a child that joined an existing pid namespace.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneFlags}
+	// This thread is locked for good (init's pdeathsig is tied to it).
+	if err := a.intoCgroup(cmd.SysProcAttr); err != nil {
+		conn.Close()
+		return err
+	}
 	end = log.Span("gofer/fork-init")
 	err = cmd.Start()
 	end()

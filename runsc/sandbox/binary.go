@@ -12,6 +12,10 @@ import (
 // chroot (it runs from a detached mount that cannot be bound).
 const Binary = "runsc-binary"
 
+// minExeFD is the lowest fd the read-only binary may have: above the fds
+// a helper's start puts its files at (0-3).
+const minExeFD = 16
+
 // readOnlyBinary returns a detached, read-only mount of the running
 // binary (open_tree(OPEN_TREE_CLONE) of /proc/self/exe, then
 // mount_setattr(MOUNT_ATTR_RDONLY)): the sandbox and the gofer run from it,
@@ -32,7 +36,14 @@ func readOnlyBinary() (*os.File, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("making the runsc binary read-only: %w", err)
 	}
-	return os.NewFile(uintptr(fd), Binary), nil
+	// A helper execs /proc/self/fd/<this fd> after its stdio and boot
+	// socket are put at fds 0-3: keep it clear of them.
+	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, minExeFD)
+	unix.Close(fd)
+	if err != nil {
+		return nil, fmt.Errorf("dup of the runsc binary: %w", err)
+	}
+	return os.NewFile(uintptr(high), Binary), nil
 }
 
 // hostBinary opens the running binary O_PATH, for the sandbox's chroot.

@@ -101,7 +101,7 @@ const (
 )
 
 // maxIdmappedMounts bounds the idmapped bind mounts made here (a control
-// message carries at most 16 files); init tries the others itself.
+// message carries at most 32 files); init tries the others itself.
 const maxIdmappedMounts = 8
 
 // idmappedTrees returns detached clones (open_tree with OPEN_TREE_CLONE),

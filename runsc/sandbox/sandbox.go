@@ -50,10 +50,12 @@ type Args struct {
 	// console. They stay owned by the caller.
 	Boot *control.Message
 	// Cgroup, when set, is the container's cgroup, already created: the
-	// sandbox and the gofer are born in it (cgroup.Spawn), so everything
-	// the gofer spawns inherits it, and the shim reads the container's
-	// stats from the pid-file process's cgroup.
+	// sandbox is born in it (cgroup.Spawn), and the gofer either too or,
+	// started early, puts init and exec'd processes in it; the shim reads
+	// the container's stats from the pid-file process's cgroup.
 	Cgroup *cgroup.Cgroup
+	// Gofer is the gofer StartGofer started early, if it did.
+	Gofer *Gofer
 }
 
 // Sandbox is a started sandbox process and its gofer.
@@ -68,6 +70,24 @@ type Sandbox struct {
 	GoferCmd *exec.Cmd
 	// Conn is the boot socket: the sandbox reports Ready or Error on it.
 	Conn *control.Conn
+}
+
+// Gofer is a started gofer, waiting for its boot message (Start sends
+// it).
+type Gofer struct {
+	cmd  *exec.Cmd
+	proc specutils.Proc
+	// conn is the sandbox's end of the gofer's socket, until Start sends
+	// the gofer's boot message on it and hands it to the sandbox.
+	conn *control.Conn
+	// exe is the read-only binary the helpers run from (nil rootless).
+	exe    *os.File
+	netns  chan netNSResult
+	userns bool
+	// early is set when the gofer was started before the container's
+	// cgroup existed: it is not in it, and gets the cgroup's files to
+	// start init and exec'd processes there.
+	early bool
 }
 
 // haveSysAdmin reports whether this process may build the sandbox's root
@@ -85,102 +105,172 @@ func haveSysAdmin() bool {
 // sized for an idle helper: one P, which keeps its threads and heap small.
 var helperEnv = []string{"GOMAXPROCS=1"}
 
-// Start starts the gofer and sends it its boot message, then starts the
-// sandbox and sends it its own; the sandbox reports the container's
-// creation on Conn. The gofer goes first: it and init are the path to
-// "created", and the sandbox's start-up is not. On failure nothing it
-// started is left; after success, the caller kills and reaps both (Kill)
-// if it gives up.
-func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
-	sbAttr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
-	switch {
-	case conf.Rootless:
-		var err error
-		if sbAttr, err = rootlessAttr(); err != nil {
-			return nil, err
-		}
-	case !haveSysAdmin() && !conf.TestOnlySkipChroot:
+// StartGofer starts the gofer early, as soon as the spec is read: its Go
+// start-up then runs while create makes the state and the cgroup, off the
+// path to "created" (about 2 ms here). It is born outside the container's
+// cgroup and puts init and every exec'd process in it itself, writing "0"
+// to the v1 tasks files create opened for it (an open file is checked
+// against its opener's credentials) and cloning into the cgroup2
+// directory. A gofer in a user namespace of its own cannot do the latter
+// (the kernel checks the cloner's credentials against the directory):
+// StartGofer then returns nil, and Start starts the gofer in the cgroup.
+// If create gives up before Start, it must Kill the gofer; a create that
+// dies leaves it reading EOF on its boot socket, and exiting.
+func StartGofer(conf *config.Config, spec *specs.Spec, id string) (*Gofer, error) {
+	if !conf.Rootless && !haveSysAdmin() && !conf.TestOnlySkipChroot {
 		return nil, fmt.Errorf("starting sandbox: CAP_SYS_ADMIN is required: run as root, or pass --rootless")
 	}
-	goferAttr, err := goferAttr(conf, args.Spec)
+	attr, err := goferAttr(conf, spec)
 	if err != nil {
 		return nil, err
 	}
-	userns := goferAttr.Cloneflags&unix.CLONE_NEWUSER != 0
+	if attr.Cloneflags&unix.CLONE_NEWUSER != 0 && !conf.Rootless {
+		return nil, nil
+	}
+	return startGofer(conf, spec, id, attr, nil)
+}
+
+// startGofer starts the gofer (in cg when set) with attr.
+func startGofer(conf *config.Config, spec *specs.Spec, id string, attr *syscall.SysProcAttr, cg *cgroup.Cgroup) (_ *Gofer, retErr error) {
+	g := &Gofer{userns: attr.Cloneflags&unix.CLONE_NEWUSER != 0, early: cg == nil && !conf.Rootless}
+	defer func() {
+		if retErr != nil {
+			g.Kill()
+		}
+	}()
 	// Made while the gofer starts, instead of by the gofer's clone of
 	// init: see newNetNS.
-	var netns chan netNSResult
-	if wantNetNS(conf, args.Spec, userns) {
-		netns = make(chan netNSResult, 1)
-		go func() { netns <- newNetNS() }()
-		defer func() {
-			if netns != nil {
-				if r := <-netns; r.f != nil {
-					r.f.Close()
-				}
-			}
-		}()
+	if wantNetNS(conf, spec, g.userns) {
+		g.netns = make(chan netNSResult, 1)
+		go func() { g.netns <- newNetNS() }()
 	}
-	// Opened here, not by os/exec in the spawn: that thread is in the
-	// container's device cgroup, which may not allow /dev/null.
+	// nil (rootless): the helpers run from /proc/self/exe and seal their
+	// own view of it.
+	if !conf.Rootless {
+		var err error
+		if g.exe, err = readOnlyBinary(); err != nil {
+			return nil, err
+		}
+	}
+	null, err := openNull()
+	if err != nil {
+		return nil, err
+	}
+	defer null.Close()
+	conn, peer, err := control.Pair()
+	if err != nil {
+		return nil, err
+	}
+	defer peer.Close()
+	g.conn = conn
+	end := log.Span("create/spawn/gofer")
+	g.cmd, g.proc, err = spawn(cg, "runsc-gofer", append(conf.ToFlags(), "gofer", id), peer, g.exe, null, attr)
+	end()
+	if err != nil {
+		return nil, fmt.Errorf("starting gofer: %w", err)
+	}
+	return g, nil
+}
+
+// Kill kills and reaps a gofer that Start was not given, and releases
+// what it holds.
+func (g *Gofer) Kill() {
+	if g.cmd != nil && g.cmd.Process != nil {
+		g.cmd.Process.Kill()
+		g.cmd.Wait()
+	}
+	g.release()
+}
+
+// release closes what the gofer's start held for its boot.
+func (g *Gofer) release() {
+	if g.netns != nil {
+		if r := <-g.netns; r.f != nil {
+			r.f.Close()
+		}
+		g.netns = nil
+	}
+	if g.exe != nil {
+		g.exe.Close()
+		g.exe = nil
+	}
+	if g.conn != nil {
+		g.conn.Close()
+		g.conn = nil
+	}
+}
+
+// openNull opens /dev/null for the helpers' stdio. It is opened before
+// the spawn, not by os/exec in it: the spawning thread is in the
+// container's device cgroup, which may not allow /dev/null.
+func openNull() (*os.File, error) {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", os.DevNull, err)
 	}
-	defer null.Close()
-	// nil (rootless): the helpers run from /proc/self/exe and seal their
-	// own view of it.
-	var exe *os.File
-	if !conf.Rootless {
-		if exe, err = readOnlyBinary(); err != nil {
+	return null, nil
+}
+
+// Start sends the gofer its boot message, starting the gofer first unless
+// StartGofer did, then starts the sandbox and sends it its own; the
+// sandbox reports the container's creation on Conn. On failure nothing it
+// started is left (args.Gofer included); after success, the caller kills
+// and reaps both (Kill) if it gives up.
+func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
+	sbAttr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
+	if conf.Rootless {
+		var err error
+		if sbAttr, err = rootlessAttr(); err != nil {
 			return nil, err
 		}
-		defer exe.Close()
 	}
-	conn, sbPeer, err := control.Pair()
-	if err != nil {
-		return nil, err
+	g := args.Gofer
+	if g == nil {
+		attr, err := goferAttr(conf, args.Spec)
+		if err != nil {
+			return nil, err
+		}
+		if g, err = startGofer(conf, args.Spec, args.ID, attr, args.Cgroup); err != nil {
+			return nil, err
+		}
 	}
-	defer sbPeer.Close()
-	goferConn, goferPeer, err := control.Pair()
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	defer goferPeer.Close()
-	defer goferConn.Close()
-	// The sandbox relays start to init on a socket of their own.
-	initConn, initPeer, err := control.Pair()
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	defer initConn.Close()
-	defer initPeer.Close()
-	sb := &Sandbox{Conn: conn}
+	sb := &Sandbox{GoferCmd: g.cmd, Gofer: g.proc}
 	defer func() {
 		if retErr != nil {
 			sb.Kill()
 		}
 	}()
-
-	end := log.Span("create/spawn/gofer")
-	sb.GoferCmd, sb.Gofer, err = spawn(args.Cgroup, "runsc-gofer", append(conf.ToFlags(), "gofer", args.ID), goferPeer, exe, null, goferAttr)
-	end()
+	defer g.release()
+	null, err := openNull()
 	if err != nil {
-		return nil, fmt.Errorf("starting gofer: %w", err)
+		return nil, err
 	}
+	defer null.Close()
+	conn, sbPeer, err := control.Pair()
+	if err != nil {
+		return nil, err
+	}
+	sb.Conn = conn
+	defer sbPeer.Close()
+	// The sandbox relays start to init on a socket of their own.
+	initConn, initPeer, err := control.Pair()
+	if err != nil {
+		return nil, err
+	}
+	defer initConn.Close()
+	defer initPeer.Close()
+
 	// The gofer's boot message waits for it in its socket; the sandbox
 	// then gets the other end.
-	gb, trees := goferBoot(conf, args.Spec, args.Boot, sb.Gofer.PID, userns)
+	gb, trees := goferBoot(conf, args.Spec, args.Boot, sb.Gofer.PID, g.userns)
 	defer func() {
 		for _, t := range trees {
 			t.Close()
 		}
 	}()
-	if netns != nil {
-		r := <-netns
-		netns = nil
+	if g.netns != nil {
+		r := <-g.netns
+		g.netns = nil
 		if r.err != nil {
 			return nil, r.err
 		}
@@ -193,7 +283,19 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	}
 	defer initEnd.Close()
 	gb.Files = append(gb.Files, initEnd)
-	if err := goferConn.Send(gb); err != nil {
+	if g.early && args.Cgroup != nil {
+		files, err := args.Cgroup.ThreadFiles()
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			for _, f := range files {
+				f.Close()
+			}
+		}()
+		gb.Files = append(gb.Files, files...)
+	}
+	if err := g.conn.Send(gb); err != nil {
 		return nil, fmt.Errorf("sending boot message to gofer: %w", err)
 	}
 
@@ -202,13 +304,13 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 		sbArgv = append(sbArgv, "--setup-root")
 	}
 	sbArgv = append(sbArgv, args.ID)
-	end = log.Span("create/spawn/sandbox")
-	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, "runsc-sandbox", sbArgv, sbPeer, exe, null, sbAttr)
+	end := log.Span("create/spawn/sandbox")
+	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, "runsc-sandbox", sbArgv, sbPeer, g.exe, null, sbAttr)
 	end()
 	if err != nil {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
 	}
-	goferFile, err := goferConn.File()
+	goferFile, err := g.conn.File()
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +322,7 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	defer initFile.Close()
 	m := &control.Message{Type: control.Boot, ID: args.ID, GoferPID: sb.Gofer.PID}
 	m.Files = []*os.File{args.Boot.Files[BootListener], goferFile, initFile}
-	if exe != nil {
+	if g.exe != nil {
 		host, err := hostBinary()
 		if err != nil {
 			return nil, err
@@ -284,7 +386,9 @@ func (sb *Sandbox) Kill() {
 			c.Wait()
 		}
 	}
-	sb.Conn.Close()
+	if sb.Conn != nil {
+		sb.Conn.Close()
+	}
 }
 
 // startHelper starts the runsc binary as a helper process named name (its
