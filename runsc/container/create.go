@@ -378,9 +378,13 @@ func (c *Container) Wait() (int, error) {
 				return resp.Status, nil
 			}
 		}
-		// The sandbox went away while we asked: it has recorded the status.
-		waitGone(5*time.Second, c.Sandbox)
 	}
+	if st, ok := readExitStatus(c.dir); ok {
+		return st, nil
+	}
+	// The container has exited, and its sandbox, which records the
+	// status before it exits, may not have heard yet.
+	waitGone(5*time.Second, c.Sandbox)
 	if st, ok := readExitStatus(c.dir); ok {
 		return st, nil
 	}
