@@ -22,8 +22,9 @@ import (
 type Boot struct {
 	// bundle is the container's bundle directory.
 	bundle string
-	// setupRoot makes the sandbox spawn the gofer, build its minimal
-	// chroot and drop to nobody, then re-execute itself without it.
+	// setupRoot makes the sandbox build its minimal chroot and drop its
+	// privileges (as root, becoming nobody; rootless, re-executing itself
+	// without it and without capabilities).
 	setupRoot bool
 }
 
@@ -39,7 +40,7 @@ func (*Boot) Usage() string { return "boot [--setup-root] --bundle <dir> <contai
 // SetFlags implements subcommands.Command.
 func (b *Boot) SetFlags(f *flag.FlagSet) {
 	f.StringVar(&b.bundle, "bundle", "", "bundle directory.")
-	f.BoolVar(&b.setupRoot, "setup-root", false, "spawn the gofer, build the minimal chroot, drop to nobody and re-exec.")
+	f.BoolVar(&b.setupRoot, "setup-root", false, "build the minimal chroot and drop privileges.")
 }
 
 // bootFD is where the sandbox's one control socket arrives.
@@ -51,8 +52,9 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	if f.NArg() != 1 {
 		return usageError(b, "boot needs exactly one container id")
 	}
-	// Every step below runs on this one thread: setgroups changes only the
-	// calling thread, which must be the one that re-executes the sandbox.
+	// Every step below runs on this one thread: a rootless sandbox's
+	// securebits and capability drops change only the calling thread,
+	// which must be the one that re-executes it.
 	runtime.LockOSThread()
 	conn, err := control.FileConn(os.NewFile(bootFD, "boot"))
 	if err != nil {

@@ -133,8 +133,8 @@ func (c *Container) verifyProcs() {
 func isRunscOf(pid int, name, id string) bool {
 	path := fmt.Sprintf("/proc/%d/cmdline", pid)
 	b, err := os.ReadFile(path)
-	// Empty while the process is in execve: the sandbox re-executes
-	// itself once create has returned (boot.RelayReady).
+	// Empty while the process is in execve (a rootless sandbox
+	// re-executes itself).
 	for try := 0; err == nil && len(b) == 0 && try < 100; try++ {
 		time.Sleep(200 * time.Microsecond)
 		b, err = os.ReadFile(path)

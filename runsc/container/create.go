@@ -126,11 +126,12 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		return nil, err
 	}
 	if c.Cgroup != nil {
-		// Made before the sandbox and the gofer, which are born in it:
-		// every container process inherits it. Its limits are written
-		// while they start (below): nothing of the container runs before
-		// Ready.
-		if err := c.Cgroup.Create(); err != nil {
+		// Made, with its limits, before init and the sandbox are born in
+		// it, and before the gofer (started early, outside it) may start
+		// init there: a v1 device list is rewritten as deny-all then
+		// allows, and init opening /dev/null in between fails (seen at
+		// 10 creates at a time).
+		if err := c.Cgroup.Prepare(); err != nil {
 			return nil, err
 		}
 		cu.add(func() { c.Cgroup.Rollback() })
@@ -154,15 +155,6 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	cu.add(sb.Kill)
 	defer sb.Conn.Close()
 	c.Sandbox, c.Gofer = sb.Proc, sb.Gofer
-	// The cgroup's limits are written while the gofer and init start up.
-	if c.Cgroup != nil {
-		end = log.Span("create/cgroup-set")
-		err := c.Cgroup.Set(c.Cgroup.Resources)
-		end()
-		if err != nil {
-			return nil, err
-		}
-	}
 	// Saved before waiting, so a create killed from here on leaves PIDs
 	// that delete can find.
 	if err := c.save(); err != nil {

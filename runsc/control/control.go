@@ -30,9 +30,11 @@ type Type string
 // init; each is answered by Ack (with any result fields set) or Error.
 const (
 	// Boot carries a process's startup state: create -> sandbox (files:
-	// control listener, gofer socket), create -> gofer (spec, stdio,
-	// console, idmapped mounts; and Gofer), gofer -> init (spec, console,
-	// idmapped mounts), and the sandbox to itself across its re-exec.
+	// control listener, sockets to the gofer and to init), create -> gofer
+	// (spec, stdio, console, init's socket, idmapped mounts, cgroup files,
+	// network namespace; and Gofer), gofer -> init (spec, console, its
+	// socket to the sandbox, idmapped mounts), and the sandbox to its
+	// serving phase (across its re-exec, rootless).
 	Boot Type = "boot"
 	// Ready: init -> gofer -> sandbox -> create. The container is created;
 	// InitPID (host PID) and GoferPID are set.

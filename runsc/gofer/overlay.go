@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/pkg/mountinfo"
 	"runsc.dev/runsc/runsc/specutils"
 )
 
@@ -278,26 +279,7 @@ func mountPoints() ([]string, error) {
 		if len(fields) < 5 {
 			continue
 		}
-		out = append(out, unescapeOctal(fields[4]))
+		out = append(out, mountinfo.Unescape(fields[4]))
 	}
 	return out, sc.Err()
-}
-
-// unescapeOctal undoes mountinfo's \NNN escapes.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var sb strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				sb.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		sb.WriteByte(s[i])
-	}
-	return sb.String()
 }

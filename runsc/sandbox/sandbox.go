@@ -1,24 +1,26 @@
 // Package sandbox starts the two runsc processes that serve a container,
-// both children of `runsc create`, born together in the container's
-// cgroup, and talks to them:
+// both children of `runsc create`, and talks to them:
 //
+//   - the gofer (`runsc gofer`, runsc-gofer), started first (StartGofer),
+//     in the container's user and mount namespaces, which starts the
+//     container's init and exec'd processes in the container's cgroup. Its
+//     boot message (the spec, the container's stdio and console, the
+//     cgroup's files) is queued by create on the gofer's socket before the
+//     sandbox is handed the other end: the gofer reads it, and then the
+//     sandbox's requests, on its fd 3.
 //   - the sandbox (`runsc boot`, shown as runsc-sandbox), the pid-file
-//     process, in its own mount namespace: when runsc holds CAP_SYS_ADMIN
-//     it is passed --setup-root, builds its minimal chroot, drops to nobody
-//     and re-executes itself (rootless: in a user namespace of its own,
-//     see rootless.go). Its boot message, on the socket at its fd 3,
-//     carries its control listener and its socket to the gofer.
-//   - the gofer (`runsc gofer`, runsc-gofer), in the container's user and
-//     mount namespaces, which starts the container's init. Its boot
-//     message (the spec, the container's stdio and console) is queued by
-//     create on the gofer's socket before the sandbox is handed the other
-//     end: the gofer reads it, and then the sandbox's requests, on its
-//     fd 3.
+//     process, born in the container's cgroup, in its own mount namespace:
+//     with --setup-root it builds its minimal chroot and becomes nobody
+//     (rootless: in a user namespace of its own, it re-executes itself
+//     without capabilities; see rootless.go). Its boot message, on the
+//     socket at its fd 3, carries its control listener and its sockets to
+//     the gofer and to init.
 //
-// Siblings, not parent and child, so that the gofer's start-up does not
-// wait for the sandbox's: they run in parallel, and only the gofer and init
+// Siblings, not parent and child, so that the gofer's start-up waits for
+// neither the sandbox's nor create's own work: only the gofer and init
 // are on the path to "created". A child is also born in its parent's user
-// namespace, which rules out a rootless sandbox parenting the gofer.
+// namespace, which rules out a rootless sandbox parenting the gofer. Both
+// run from a detached read-only mount of the binary (binary.go).
 package sandbox
 
 import (

@@ -53,9 +53,9 @@ func ReadSpec(bundle string) (*specs.Spec, error) {
 }
 
 // ReadSpecFromFile decodes an already normalised and validated spec from f,
-// always from offset 0: the sandbox re-reads the same fd after it
-// re-executes itself, and the gofer and init read their own copies of it,
-// so reads are positional (pread) and never race on a shared offset.
+// always from offset 0: the gofer, init and every exec stage read copies
+// of one sealed memfd, so reads are positional (pread) and never race on a
+// shared offset.
 func ReadSpecFromFile(f *os.File) (*specs.Spec, error) {
 	defer log.Span("spec/decode")()
 	return decode(io.NewSectionReader(f, 0, MaxConfigSize+1))
