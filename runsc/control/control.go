@@ -153,6 +153,11 @@ func (c *Conn) Fd() int { return c.fd }
 // boot message).
 const InitConn = "init-conn"
 
+// NetNS names (in Message.FileNames) the network namespace create may make
+// for the container and send with the gofer's boot message: init joins it
+// instead of cloning a new one.
+const NetNS = "netns"
+
 // File returns the file of m named name, or nil: by Message.FileNames in a
 // received message, by the files' own names in one being built.
 func (m *Message) File(name string) *os.File {

@@ -78,9 +78,6 @@ func (l *Listener) File(name string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), name), nil
 }
 
-// Fd returns the listening socket's descriptor, for poll(2).
-func (l *Listener) Fd() int { return l.fd }
-
 // Accept waits for a connection.
 func (l *Listener) Accept() (*Conn, error) {
 	for {

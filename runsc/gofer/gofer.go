@@ -160,7 +160,7 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 
 // startInit spawns runsc init with the container's namespaces.
 func (a *Agent) startInit(msg *control.Message) error {
-	cloneFlags, err := joinNamespaces(msg.Gofer.Namespaces, msg.File(netNSFile))
+	cloneFlags, err := joinNamespaces(msg.Gofer.Namespaces, msg.File(control.NetNS))
 	if err != nil {
 		return err
 	}
@@ -276,10 +276,6 @@ func sealSelf() (string, error) {
 	}
 	return exe, nil
 }
-
-// netNSFile names the network namespace create may send for init (see
-// sandbox.NetNSFile).
-const netNSFile = "netns"
 
 // joinNamespaces enters, on this locked thread, every namespace of the
 // spec's linux.namespaces named by path (pid ones apply to children), and

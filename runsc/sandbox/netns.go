@@ -8,13 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/osthread"
 	"runsc.dev/runsc/runsc/config"
+	"runsc.dev/runsc/runsc/control"
 	"runsc.dev/runsc/runsc/specutils"
 )
-
-// NetNSFile names (in Message.FileNames) the network namespace that
-// create made for the container, sent with the gofer's boot message: init
-// joins it instead of cloning a new one.
-const NetNSFile = "netns"
 
 // netNSResult is newNetNS's outcome.
 type netNSResult struct {
@@ -52,7 +48,7 @@ func newNetNS() netNSResult {
 			r.err = fmt.Errorf("opening network namespace: %w", err)
 			return
 		}
-		r.f = os.NewFile(uintptr(fd), NetNSFile)
+		r.f = os.NewFile(uintptr(fd), control.NetNS)
 	})
 	return r
 }

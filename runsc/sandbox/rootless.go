@@ -37,13 +37,13 @@ import (
 // `runsc do`); the network is the host's or a new loopback-only one.
 
 // rootlessAttr returns the SysProcAttr that starts a rootless sandbox.
-func rootlessAttr() (*syscall.SysProcAttr, error) {
+func rootlessAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{
 		Cloneflags:                 unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
 		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
 		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
 		GidMappingsEnableSetgroups: false,
-	}, nil
+	}
 }
 
 // rootlessMaps returns the sandbox's ID maps: the spec's, or uid and gid

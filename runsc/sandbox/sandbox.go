@@ -83,7 +83,9 @@ type Gofer struct {
 	// the gofer's boot message on it and hands it to the sandbox.
 	conn *control.Conn
 	// exe is the read-only binary the helpers run from (nil rootless).
-	exe    *os.File
+	exe *os.File
+	// null is the helpers' stdio (openNull).
+	null   *os.File
 	netns  chan netNSResult
 	userns bool
 	// early is set when the gofer was started before the container's
@@ -148,17 +150,15 @@ func startGofer(conf *config.Config, spec *specs.Spec, id string, attr *syscall.
 	}
 	// nil (rootless): the helpers run from /proc/self/exe and seal their
 	// own view of it.
+	var err error
 	if !conf.Rootless {
-		var err error
 		if g.exe, err = readOnlyBinary(); err != nil {
 			return nil, err
 		}
 	}
-	null, err := openNull()
-	if err != nil {
+	if g.null, err = openNull(); err != nil {
 		return nil, err
 	}
-	defer null.Close()
 	conn, peer, err := control.Pair()
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func startGofer(conf *config.Config, spec *specs.Spec, id string, attr *syscall.
 	defer peer.Close()
 	g.conn = conn
 	end := log.Span("create/spawn/gofer")
-	g.cmd, g.proc, err = spawn(cg, "runsc-gofer", append(conf.ToFlags(), "gofer", id), peer, g.exe, null, attr)
+	g.cmd, g.proc, err = spawn(cg, "runsc-gofer", append(conf.ToFlags(), "gofer", id), peer, g.exe, g.null, attr)
 	end()
 	if err != nil {
 		return nil, fmt.Errorf("starting gofer: %w", err)
@@ -192,9 +192,11 @@ func (g *Gofer) release() {
 		}
 		g.netns = nil
 	}
-	if g.exe != nil {
-		g.exe.Close()
-		g.exe = nil
+	for _, f := range []**os.File{&g.exe, &g.null} {
+		if *f != nil {
+			(*f).Close()
+			*f = nil
+		}
 	}
 	if g.conn != nil {
 		g.conn.Close()
@@ -221,10 +223,7 @@ func openNull() (*os.File, error) {
 func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	sbAttr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
 	if conf.Rootless {
-		var err error
-		if sbAttr, err = rootlessAttr(); err != nil {
-			return nil, err
-		}
+		sbAttr = rootlessAttr()
 	}
 	g := args.Gofer
 	if g == nil {
@@ -243,11 +242,6 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 		}
 	}()
 	defer g.release()
-	null, err := openNull()
-	if err != nil {
-		return nil, err
-	}
-	defer null.Close()
 	conn, sbPeer, err := control.Pair()
 	if err != nil {
 		return nil, err
@@ -307,7 +301,7 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	}
 	sbArgv = append(sbArgv, args.ID)
 	end := log.Span("create/spawn/sandbox")
-	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, "runsc-sandbox", sbArgv, sbPeer, g.exe, null, sbAttr)
+	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, "runsc-sandbox", sbArgv, sbPeer, g.exe, g.null, sbAttr)
 	end()
 	if err != nil {
 		return nil, fmt.Errorf("starting sandbox: %w", err)

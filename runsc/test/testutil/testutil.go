@@ -17,6 +17,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/specutils"
 )
 
@@ -182,6 +183,13 @@ func NewRuntime(t testing.TB) *Runtime {
 		for _, e := range entries {
 			exec.Command(r.Bin, "--root", r.Root, "delete", "--force", e.Name()).Run()
 			t.Errorf("container %q left behind in %s", e.Name(), r.Root)
+		}
+		// delete leaves the default parent cgroup (/runsc), as runc leaves
+		// parents: remove it when no other container uses it (rmdir of a
+		// cgroup with children fails).
+		parents, _ := filepath.Glob("/sys/fs/cgroup/*" + cgroup.DefaultParent)
+		for _, d := range parents {
+			os.Remove(d)
 		}
 	})
 	return r
