@@ -43,7 +43,10 @@ type Server struct {
 	goferPID int
 	// initConn is init's socket until it execve's the container's process.
 	initConn *control.Conn
-	startMu  sync.Mutex
+	// autoStart is set for `runsc run` (Message.Start): init starts on
+	// its own after Ready, and WaitReady reports the outcome to create.
+	autoStart bool
+	startMu   sync.Mutex
 	exitFile *os.File
 	owner    uint32
 
@@ -92,6 +95,7 @@ func NewServer(h *control.Message, owner uint32) (*Server, error) {
 		gofer:       gofer,
 		goferPID:    h.GoferPID,
 		initConn:    initConn,
+		autoStart:   h.Start,
 		exitFile:    h.Files[HandoffExitFile],
 		owner:       owner,
 		replies:     make(chan *control.Message, 1),
@@ -102,7 +106,9 @@ func NewServer(h *control.Message, owner uint32) (*Server, error) {
 
 // WaitReady relays the gofer's first message, Ready (with init's PID) or
 // Error, to `runsc create`. The sandbox is set up by then: create returns
-// with it in its chroot, as nobody, under its seccomp filter.
+// with it in its chroot, as nobody, under its seccomp filter. With
+// autoStart it then answers create as start would: Ack once init has
+// execve'd the container's process, or init's Error.
 func (s *Server) WaitReady(create *control.Conn) error {
 	defer create.Close()
 	m, err := s.gofer.Recv()
@@ -120,6 +126,11 @@ func (s *Server) WaitReady(create *control.Conn) error {
 	}
 	if m.Type != control.Ready {
 		return fmt.Errorf("creating container: %s", m.Err)
+	}
+	if s.autoStart {
+		// A failed start is create's to report (it destroys the
+		// container); the sandbox serves on either way.
+		create.Reply(nil, s.start())
 	}
 	return nil
 }
@@ -228,7 +239,8 @@ func (s *Server) handle(c *control.Conn) {
 }
 
 // start asks init to execve the container's process, straight on their
-// socket: EOF (init's end closed by execve) is success.
+// socket (with autoStart, init needs no asking): EOF (init's end closed by
+// execve) is success.
 func (s *Server) start() error {
 	s.startMu.Lock()
 	defer s.startMu.Unlock()
@@ -238,8 +250,10 @@ func (s *Server) start() error {
 	c := s.initConn
 	s.initConn = nil
 	defer c.Close()
-	if err := c.Send(&control.Message{Type: control.Start}); err != nil {
-		return fmt.Errorf("starting container: %w", err)
+	if !s.autoStart {
+		if err := c.Send(&control.Message{Type: control.Start}); err != nil {
+			return fmt.Errorf("starting container: %w", err)
+		}
 	}
 	m, err := c.Recv()
 	switch {

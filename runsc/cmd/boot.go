@@ -98,7 +98,7 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 			return err
 		}
 	}
-	handoff := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID}
+	handoff := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID, Start: msg.Start}
 	handoff.Files = make([]*os.File, boot.HandoffExitFile+1)
 	if handoff.Files[boot.HandoffCreate], err = create.File(); err != nil {
 		return err

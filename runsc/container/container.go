@@ -64,6 +64,9 @@ type Container struct {
 	dir        string
 	broken     string           // why the state could not be read, if it could not
 	sandboxCmd *sandbox.Sandbox // set in the process that started the sandbox
+	// autoStarted is set by a Create that starts the container itself
+	// (CreateArgs.start): awaitStart, not Start, completes it.
+	autoStarted bool
 }
 
 // Load reads container id's state under root and recomputes its status.

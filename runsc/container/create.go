@@ -33,6 +33,9 @@ type CreateArgs struct {
 	// Attached is set by `run` in the foreground: with a terminal and no
 	// console socket, the container uses the caller's own stdio.
 	Attached bool
+	// start is set by Run: the container starts as soon as it is created
+	// (sandbox.Args.AutoStart) when no hook must run in between.
+	start bool
 }
 
 // cleanup runs rollback steps in reverse order unless released.
@@ -147,13 +150,16 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	}()
 	end()
 	end = log.Span("create/spawn")
-	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup, Gofer: gofer})
+	autoStart := args.start && !hasCreateHooks(args.Spec)
+	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup, Gofer: gofer, AutoStart: autoStart})
 	end()
 	if err != nil {
 		return nil, err
 	}
 	cu.add(sb.Kill)
-	defer sb.Conn.Close()
+	if !autoStart {
+		defer sb.Conn.Close()
+	}
 	c.Sandbox, c.Gofer = sb.Proc, sb.Gofer
 	// Saved before waiting, so a create killed from here on leaves PIDs
 	// that delete can find.
@@ -175,8 +181,11 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	}
 	end = log.Span("create/finish")
 	defer end()
-	if c.Init, err = specutils.NewProc(ready.PID); err != nil {
-		return nil, err
+	c.Init = specutils.Proc{PID: ready.PID, StartTime: ready.StartTime}
+	if ready.StartTime == 0 {
+		if c.Init, err = specutils.NewProc(ready.PID); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.save(); err != nil {
 		return nil, err
@@ -203,6 +212,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	}
 	c.Status = Created
 	c.sandboxCmd = sb
+	c.autoStarted = autoStart
 	log.Mark("create/done")
 	cu.release()
 	log.Debugf("created container %s", c.describe())
@@ -335,6 +345,42 @@ func Start(root, id string) error {
 	if err != nil {
 		return fmt.Errorf("starting container %q: %w", id, err)
 	}
+	return c.markStarted()
+}
+
+// hasCreateHooks reports whether spec has hooks that run between create
+// and start (see Create): a container with them is never started early.
+func hasCreateHooks(spec *specs.Spec) bool {
+	h := spec.Hooks
+	return h != nil && len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer) > 0
+}
+
+// awaitStart waits for the start of a container that Create started
+// itself (autoStarted): the sandbox reports it on the boot socket, as its
+// answer to a Start would be.
+func (c *Container) awaitStart() error {
+	sb := c.sandboxCmd
+	end := log.Span("start/await")
+	resp, err := sb.Conn.Recv()
+	end()
+	sb.Conn.Close()
+	if err != nil {
+		return fmt.Errorf("starting container %q: %w", c.ID, sandboxExitError(sb, err))
+	}
+	if resp.Type == control.Error {
+		return fmt.Errorf("starting container %q: %s", c.ID, resp.Err)
+	}
+	l, err := takeLock(c.dir, true, false)
+	if err != nil {
+		return err
+	}
+	defer l.release()
+	return c.markStarted()
+}
+
+// markStarted records a started container (under its lock) and runs its
+// poststart hooks.
+func (c *Container) markStarted() error {
 	c.Started = true
 	if err := c.save(); err != nil {
 		return err

@@ -13,11 +13,17 @@ import (
 // forwarding the signals that arrive on sigs to its init, deletes it and
 // returns its exit status.
 func Run(conf *config.Config, args CreateArgs, detach bool, sigs <-chan os.Signal) (int, error) {
+	args.start = true
 	c, err := Create(conf, args)
 	if err != nil {
 		return 0, err
 	}
-	if err := Start(conf.RootDir, args.ID); err != nil {
+	if c.autoStarted {
+		err = c.awaitStart()
+	} else {
+		err = Start(conf.RootDir, args.ID)
+	}
+	if err != nil {
 		c.Destroy(true)
 		return 0, err
 	}

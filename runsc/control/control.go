@@ -77,6 +77,16 @@ type Message struct {
 	// Terminal is set on a boot message whose last file is the console
 	// socket.
 	Terminal bool `json:"terminal,omitempty"`
+	// Start, on the boot messages of `runsc run` (create -> gofer ->
+	// init, create -> sandbox), starts the container as soon as it is
+	// created: init execve's the user's process right after Ready instead
+	// of waiting for the sandbox's Start, and the sandbox reports the
+	// outcome to create on their boot socket. It saves create's round trip
+	// through the sandbox and init's wake-up.
+	Start bool `json:"start,omitempty"`
+	// StartTime is PID's start time from /proc/<pid>/stat (Ready: init's,
+	// read by the gofer that forked it, before init can have exited).
+	StartTime uint64 `json:"startTime,omitempty"`
 	// Process is the process to run for Exec.
 	Process *specs.Process `json:"process,omitempty"`
 	// Gofer is set on the gofer's boot message (create -> gofer).

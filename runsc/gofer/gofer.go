@@ -46,6 +46,8 @@ type Agent struct {
 	sandbox *control.Conn
 	init    *exec.Cmd
 	initSo  *control.Conn
+	// initProc is init with its start time, read when it was forked.
+	initProc specutils.Proc
 
 	// specFile is the sealed spec, kept for exec'd processes.
 	specFile *os.File
@@ -208,7 +210,15 @@ func (a *Agent) startInit(msg *control.Message) error {
 		conn.Close()
 		return err
 	}
-	initMsg := &control.Message{Type: control.Boot, ID: msg.ID, Bundle: msg.Bundle, Terminal: msg.Terminal, Files: []*os.File{msg.Files[BootSpec]}}
+	// Read now, while init can neither have exited nor pivoted: create
+	// gets it with Ready, when a started init may be gone.
+	if a.initProc, err = specutils.NewProc(cmd.Process.Pid); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		conn.Close()
+		return err
+	}
+	initMsg := &control.Message{Type: control.Boot, ID: msg.ID, Bundle: msg.Bundle, Terminal: msg.Terminal, Start: msg.Start, Files: []*os.File{msg.Files[BootSpec]}}
 	if msg.Terminal {
 		initMsg.Files = append(initMsg.Files, msg.Files[BootConsole])
 	}
@@ -331,7 +341,7 @@ func (a *Agent) Run() error {
 		a.init.Wait()
 		return fmt.Errorf("init: %s", ready.Err)
 	}
-	ready.PID = a.init.Process.Pid
+	ready.PID, ready.StartTime = a.initProc.PID, a.initProc.StartTime
 	log.Mark("gofer/ready")
 	if err := a.sandbox.Send(ready); err != nil {
 		return err

@@ -23,7 +23,8 @@ const (
 
 // InitMain is the container's init (runsc init): it builds the rootfs,
 // reports Ready to the gofer, waits for Start from the sandbox on their
-// own socket, applies the process's credentials and execve's it. It
+// own socket (unless its boot message says Start), applies the process's
+// credentials and execve's it. It
 // returns only on failure, after reporting it: before start to the gofer,
 // after to the sandbox, which answers start with it.
 func InitMain(conn *control.Conn) error {
@@ -77,14 +78,19 @@ func initMain(conn *control.Conn, started **control.Conn) error {
 	if err := conn.Send(&control.Message{Type: control.Ready}); err != nil {
 		return err
 	}
-	start, err := waitStart(conn, sandbox)
-	if err != nil {
-		return err
+	// `runsc run` (msg.Start) starts at once: the sandbox, which create
+	// asks for the outcome, reads it on our socket as for a Start.
+	if !msg.Start {
+		start, err := waitStart(conn, sandbox)
+		if err != nil {
+			return err
+		}
+		if start.Type != control.Start {
+			*started = sandbox
+			return fmt.Errorf("unexpected %q while waiting for start", start.Type)
+		}
 	}
 	*started = sandbox
-	if start.Type != control.Start {
-		return fmt.Errorf("unexpected %q while waiting for start", start.Type)
-	}
 	log.Mark("init/start")
 	if spec.Hooks != nil {
 		// startContainer hooks run in the container, before its process.

@@ -58,6 +58,10 @@ type Args struct {
 	Cgroup *cgroup.Cgroup
 	// Gofer is the gofer StartGofer started early, if it did.
 	Gofer *Gofer
+	// AutoStart starts the container as soon as it is created (`runsc
+	// run`, see control.Message.Start): after Ready, the sandbox sends
+	// the start's outcome on Conn.
+	AutoStart bool
 }
 
 // Sandbox is a started sandbox process and its gofer.
@@ -70,7 +74,8 @@ type Sandbox struct {
 	// that started it.
 	Gofer    specutils.Proc
 	GoferCmd *exec.Cmd
-	// Conn is the boot socket: the sandbox reports Ready or Error on it.
+	// Conn is the boot socket: the sandbox reports Ready or Error on it,
+	// and then, with Args.AutoStart, Ack or Error for the start.
 	Conn *control.Conn
 }
 
@@ -259,6 +264,7 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	// The gofer's boot message waits for it in its socket; the sandbox
 	// then gets the other end.
 	gb, trees := goferBoot(conf, args.Spec, args.Boot, sb.Gofer.PID, g.userns)
+	gb.Start = args.AutoStart
 	defer func() {
 		for _, t := range trees {
 			t.Close()
@@ -316,7 +322,7 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 		return nil, err
 	}
 	defer initFile.Close()
-	m := &control.Message{Type: control.Boot, ID: args.ID, GoferPID: sb.Gofer.PID}
+	m := &control.Message{Type: control.Boot, ID: args.ID, GoferPID: sb.Gofer.PID, Start: args.AutoStart}
 	m.Files = []*os.File{args.Boot.Files[BootListener], goferFile, initFile}
 	if g.exe != nil {
 		host, err := hostBinary()

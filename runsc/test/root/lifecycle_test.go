@@ -41,6 +41,28 @@ func TestRunExitCodes(t *testing.T) {
 	}
 }
 
+// TestRunExecFails checks a run whose execve fails once the container is
+// created (an executable file of no known format, which create's lookup
+// accepts): run exits 1 naming the error, and leaves no state, cgroup or
+// process (Audit). run starts such a container without waiting for a
+// Start (control.Message.Start): the sandbox reports init's failure.
+func TestRunExecFails(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "/bin/garbage")
+	if err := os.WriteFile(filepath.Join(b.Rootfs(), "bin", "garbage"), []byte("\x00\x01 not a binary\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res := r.Run(t, "run", "--bundle", b.Dir, "execfail")
+	if res.Code != 1 || !strings.Contains(res.Stderr, "exec format error") {
+		t.Errorf("run of a non-binary: %+v", res)
+	}
+	if entries, _ := os.ReadDir(r.Root); len(entries) != 0 {
+		t.Errorf("state left behind: %v", entries)
+	}
+}
+
 // TestKilledBySignal checks that a container killed by signal N exits with
 // 128+N through wait and through the pid-file process.
 func TestKilledBySignal(t *testing.T) {
