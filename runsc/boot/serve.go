@@ -47,8 +47,8 @@ type Server struct {
 	// its own after Ready, and WaitReady reports the outcome to create.
 	autoStart bool
 	startMu   sync.Mutex
-	exitFile *os.File
-	owner    uint32
+	exitFile  *os.File
+	owner     uint32
 
 	// goferMu serialises requests to the gofer: one in flight at a time.
 	goferMu sync.Mutex

@@ -638,6 +638,24 @@ func (c *Cgroup) Destroy() error {
 	return errors.Join(errs...)
 }
 
+// RemoveIfEmpty removes the container's directory in every hierarchy,
+// once, without retrying: it reports whether they are all gone. Since a
+// cgroup holding a live process cannot be removed, success also proves
+// that none was left, which is cheaper to learn this way than by reading
+// every hierarchy's cgroup.procs (Procs).
+func (c *Cgroup) RemoveIfEmpty() bool {
+	gone := true
+	for _, d := range c.dirs() {
+		if c.isMount(d) {
+			continue
+		}
+		if err := removeOnce(d); err != nil && !errors.Is(err, unix.ENOENT) {
+			gone = false
+		}
+	}
+	return gone
+}
+
 // Rollback undoes a Create that did not lead to a container: Destroy, and
 // then the parents that Create made, if they are empty, so that a failed
 // create leaves no cgroup behind.

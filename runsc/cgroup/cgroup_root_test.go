@@ -300,6 +300,47 @@ func TestRootDestroyWaitsForExit(t *testing.T) {
 	}
 }
 
+// TestRootRemoveIfEmpty checks that RemoveIfEmpty leaves a cgroup that
+// holds a process (in every hierarchy: a live task blocks rmdir) and
+// removes it, in every hierarchy, once the process is gone (a zombie does
+// not hold it).
+func TestRootRemoveIfEmpty(t *testing.T) {
+	h := rootHost(t)
+	c := newRootCgroup(t, h, nil)
+	if err := c.Create(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := startSleeper(t)
+	if err := c.Join(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if c.RemoveIfEmpty() {
+		t.Fatal("RemoveIfEmpty removed a cgroup holding a live process")
+	}
+	for _, d := range c.dirs() {
+		if !isDir(d) {
+			t.Errorf("%s removed while it held a live process", d)
+		}
+	}
+	cmd.Process.Kill()
+	// Dead but not reaped: a zombie has left its cgroups.
+	for procState(cmd.Process.Pid)[0] != 'Z' {
+		time.Sleep(time.Millisecond)
+	}
+	if !c.RemoveIfEmpty() {
+		t.Error("RemoveIfEmpty kept a cgroup whose one process is a zombie")
+	}
+	cmd.Wait()
+	for _, d := range c.dirs() {
+		if isDir(d) {
+			t.Errorf("%s left behind", d)
+		}
+	}
+	if !c.RemoveIfEmpty() {
+		t.Error("RemoveIfEmpty of a removed cgroup reported it there")
+	}
+}
+
 // runProbe starts a shell in the cgroup that, once released, tries to
 // write and read /dev/null and open /dev/full, and reports the results.
 func runProbe(t *testing.T, c *Cgroup) string {

@@ -67,6 +67,8 @@ type Container struct {
 	// autoStarted is set by a Create that starts the container itself
 	// (CreateArgs.start): awaitStart, not Start, completes it.
 	autoStarted bool
+	// dirID is the state directory's identity when Create made it.
+	dirID [2]uint64
 }
 
 // Load reads container id's state under root and recomputes its status.
@@ -347,19 +349,25 @@ func (c *Container) Destroy(force bool) error {
 		return fmt.Errorf("deleting container %q: %w", c.ID, err)
 	}
 	defer l.release()
-	cur, err := loadLocked(c.dir, c.ID)
-	if err != nil {
-		return err
+	cur := c
+	if !c.ownsDir() {
+		if cur, err = loadLocked(c.dir, c.ID); err != nil {
+			return err
+		}
 	}
 	if (cur.Status == Running || cur.Status == Paused) && !force {
 		return fmt.Errorf("cannot delete container %q that is %s: stop it first or use --force", c.ID, cur.Status)
 	}
 	defer log.Span("delete")()
-	// A process can still land in the cgroup after the first sweep (an
-	// exec racing this delete): sweep and remove again before giving up.
-	for attempt := 1; ; attempt++ {
+	// The first round kills the processes the state knows of and tries to
+	// remove the cgroup before sweeping it (see Cgroup.RemoveIfEmpty):
+	// that is all a container that exited needs. A process can still land
+	// in the cgroup after a sweep (an exec racing this delete): sweep and
+	// remove again before giving up.
+	for attempt := 0; ; attempt++ {
+		sweep := attempt > 0
 		end := log.Span("delete/kill")
-		err := cur.killAll()
+		err := cur.killAll(sweep)
 		end()
 		if err != nil {
 			return err
@@ -368,6 +376,14 @@ func (c *Container) Destroy(force bool) error {
 			break
 		}
 		end = log.Span("delete/cgroup")
+		if !sweep {
+			gone := cur.Cgroup.RemoveIfEmpty()
+			end()
+			if gone {
+				break
+			}
+			continue
+		}
 		err = cur.Cgroup.Destroy()
 		end()
 		if err == nil {
@@ -400,9 +416,32 @@ func (c *Container) Destroy(force bool) error {
 	return nil
 }
 
+// ownsDir reports whether c is the container that this process created
+// (`runsc run`) and its state directory still the one Create made: c then
+// knows all a reload would tell delete (the PIDs, the cgroup), and more
+// surely. Anything else (another delete and create of the same id in
+// between) reloads.
+func (c *Container) ownsDir() bool {
+	if c.sandboxCmd == nil || c.dirID == ([2]uint64{}) {
+		return false
+	}
+	id, err := dirID(c.dir)
+	return err == nil && id == c.dirID
+}
+
+// dirID identifies a directory by device and inode.
+func dirID(dir string) ([2]uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return [2]uint64{}, err
+	}
+	return [2]uint64{st.Dev, st.Ino}, nil
+}
+
 // killAll SIGKILLs the container's processes and the runsc processes
-// serving it, and waits for them to be gone.
-func (c *Container) killAll() error {
+// serving it, and, with sweep, every process in its cgroup, and waits for
+// them to be gone.
+func (c *Container) killAll(sweep bool) error {
 	procs, _ := c.Processes()
 	procs = append(procs, c.Init, c.Gofer, c.Sandbox)
 	for _, p := range procs {
@@ -412,7 +451,7 @@ func (c *Container) killAll() error {
 	// create killed before it saved its PID, a process the state lost.
 	// (Create refused a cgroup that had processes: all in it are ours. A
 	// hierarchy's root, which holds the host's, is never swept.)
-	if c.Cgroup != nil && !c.Cgroup.IsRoot() {
+	if sweep && c.Cgroup != nil && !c.Cgroup.IsRoot() {
 		if pids, err := c.Cgroup.Procs(); err == nil {
 			for _, pid := range pids {
 				if pid == os.Getpid() {

@@ -86,6 +86,10 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		return nil, fmt.Errorf("creating state directory: %w", err)
 	}
 	cu.add(func() { os.RemoveAll(dir) })
+	did, err := dirID(dir)
+	if err != nil {
+		return nil, fmt.Errorf("creating state directory: %w", err)
+	}
 	l, err := takeLock(dir, true, true)
 	if err != nil {
 		return nil, err
@@ -102,6 +106,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		Created: time.Now(),
 		Owner:   os.Getuid(),
 		dir:     dir,
+		dirID:   did,
 	}
 	end()
 	end = log.Span("create/cgroup")
