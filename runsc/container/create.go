@@ -61,24 +61,13 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 			cu.run()
 		}
 	}()
-	// The gofer starts first, when it can (see sandbox.StartGofer): its Go
-	// start-up runs while the state and the cgroup are made.
-	gofer, err := sandbox.StartGofer(conf, args.Spec, args.ID)
-	if err != nil {
-		return nil, err
-	}
-	if gofer != nil {
-		// Idempotent: Start takes the gofer over and kills it itself on
-		// failure.
-		cu.add(gofer.Kill)
-	}
 	end := log.Span("create/state")
 	if err := os.MkdirAll(conf.RootDir, 0o711); err != nil {
 		return nil, fmt.Errorf("creating root directory: %w", err)
 	}
 	dir := stateDir(conf.RootDir, args.ID)
 	// mkdir is the uniqueness check: of two creates of one id, one fails
-	// here.
+	// here, before starting anything.
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("container with id %q %w", args.ID, ErrExist)
@@ -109,40 +98,27 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		dirID:   did,
 	}
 	end()
-	end = log.Span("create/cgroup")
-	if !conf.Rootless {
-		var res *specs.LinuxResources
-		var path string
-		if args.Spec.Linux != nil {
-			path = args.Spec.Linux.CgroupsPath
-			// A copy: the spec keeps the config's own device rules.
-			r := specs.LinuxResources{}
-			if args.Spec.Linux.Resources != nil {
-				r = *args.Spec.Linux.Resources
-			}
-			r.Devices = deviceRules(args.Spec)
-			res = &r
-		}
-		if c.Cgroup, err = cgroup.New(res, path, c.ID, conf.SystemdCgroup); err != nil {
-			return nil, err
-		}
+	// The cgroup is made while the gofer starts (see sandbox.StartGofer):
+	// both take about a millisecond, mostly in the kernel, and the gofer
+	// can start init only once both are done. Nothing else touches c or
+	// writes args.Spec until the two are joined.
+	cgDone := make(chan error, 1)
+	go func() { cgDone <- c.makeCgroup(conf, args.Spec) }()
+	gofer, err := sandbox.StartGofer(conf, args.Spec, args.ID)
+	cgErr := <-cgDone
+	if gofer != nil {
+		// Idempotent: Start takes the gofer over and kills it itself on
+		// failure.
+		cu.add(gofer.Kill)
 	}
-	// Saved before anything exists on the host: a create killed from here
-	// on leaves a state naming the cgroup, which delete removes (and
-	// whose processes it kills).
-	if err := c.saveConfig(); err != nil {
+	if c.Cgroup != nil && cgErr == nil {
+		cu.add(func() { c.Cgroup.Rollback() })
+	}
+	if err != nil {
 		return nil, err
 	}
-	if c.Cgroup != nil {
-		// Made, with its limits, before init and the sandbox are born in
-		// it, and before the gofer (started early, outside it) may start
-		// init there: a v1 device list is rewritten as deny-all then
-		// allows, and init opening /dev/null in between fails (seen at
-		// 10 creates at a time).
-		if err := c.Cgroup.Prepare(); err != nil {
-			return nil, err
-		}
-		cu.add(func() { c.Cgroup.Rollback() })
+	if cgErr != nil {
+		return nil, cgErr
 	}
 	boot, err := c.bootMessage(args)
 	if err != nil {
@@ -153,7 +129,6 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 			f.Close()
 		}
 	}()
-	end()
 	end = log.Span("create/spawn")
 	autoStart := args.start && !hasCreateHooks(args.Spec)
 	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup, Gofer: gofer, AutoStart: autoStart})
@@ -222,6 +197,49 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	cu.release()
 	log.Debugf("created container %s", c.describe())
 	return c, nil
+}
+
+// makeCgroup makes the container's cgroup with its limits (none when
+// rootless), saving container.json first: a create killed from then on
+// leaves a state naming the cgroup, which delete removes (and whose
+// processes it kills). The limits are written before init and the sandbox
+// are born in it, and before the gofer (started early, outside it) may
+// start init there: a v1 device list is rewritten as deny-all then
+// allows, and init opening /dev/null in between fails (seen at 10 creates
+// at a time). On failure, the caller rolls back a c.Cgroup left set.
+func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec) error {
+	defer log.Span("create/cgroup")()
+	if !conf.Rootless {
+		var res *specs.LinuxResources
+		var path string
+		if spec.Linux != nil {
+			path = spec.Linux.CgroupsPath
+			// A copy: the spec keeps the config's own device rules.
+			r := specs.LinuxResources{}
+			if spec.Linux.Resources != nil {
+				r = *spec.Linux.Resources
+			}
+			r.Devices = deviceRules(spec)
+			res = &r
+		}
+		cg, err := cgroup.New(res, path, c.ID, conf.SystemdCgroup)
+		if err != nil {
+			return err
+		}
+		c.Cgroup = cg
+	}
+	if err := c.saveConfig(); err != nil {
+		c.Cgroup = nil // Nothing made yet: nothing to roll back.
+		return err
+	}
+	if c.Cgroup != nil {
+		if err := c.Cgroup.Prepare(); err != nil {
+			// Prepare removed what it made.
+			c.Cgroup = nil
+			return err
+		}
+	}
+	return nil
 }
 
 // WritePidFile writes pid to path atomically (a temp file renamed
