@@ -38,13 +38,27 @@ type nsFile struct {
 // openNamespaces opens the namespaces of pid that exec'd processes join.
 // The user and mount namespaces are the gofer's own.
 func openNamespaces(pid int) ([]nsFile, error) {
+	return openNamespacesAt(unix.AT_FDCWD, pid)
+}
+
+// openNamespacesAt is openNamespaces reading the procfs root procFd
+// (AT_FDCWD: /proc).
+func openNamespacesAt(procFd, pid int) ([]nsFile, error) {
 	var out []nsFile
 	for _, ns := range []struct {
 		name string
 		kind int
 	}{{"pid", unix.CLONE_NEWPID}, {"net", unix.CLONE_NEWNET}, {"ipc", unix.CLONE_NEWIPC}, {"uts", unix.CLONE_NEWUTS}, {"cgroup", unix.CLONE_NEWCGROUP}, {"time", unix.CLONE_NEWTIME}} {
-		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, ns.name))
-		if errors.Is(err, os.ErrNotExist) && ns.kind == unix.CLONE_NEWTIME {
+		path := fmt.Sprintf("%d/ns/%s", pid, ns.name)
+		if procFd == unix.AT_FDCWD {
+			path = "/proc/" + path
+		}
+		var f *os.File
+		fd, err := unix.Openat(procFd, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			f = os.NewFile(uintptr(fd), path)
+		}
+		if errors.Is(err, unix.ENOENT) && ns.kind == unix.CLONE_NEWTIME {
 			continue // A kernel without time namespaces.
 		}
 		if err != nil {

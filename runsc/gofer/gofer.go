@@ -44,10 +44,14 @@ const (
 type Agent struct {
 	conf    *config.Config
 	sandbox *control.Conn
-	init    *exec.Cmd
-	initSo  *control.Conn
-	// initProc is init with its start time, read when it was forked.
+	// initP is the container's init, initProc it with its start time,
+	// read when it was forked.
+	initP    *os.Process
 	initProc specutils.Proc
+	// initSo is the socket to a runsc init; forked is set instead when
+	// the gofer forked init itself (forked.go).
+	initSo *control.Conn
+	forked *forkedInit
 
 	// specFile is the sealed spec, kept for exec'd processes.
 	specFile *os.File
@@ -147,7 +151,7 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 		return nil, err
 	}
 	end := log.Span("gofer/start-init")
-	err = a.startInit(msg)
+	err = a.startAnyInit(msg)
 	end()
 	if err != nil {
 		return nil, err
@@ -158,6 +162,20 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// startAnyInit forks the container's init (startForkedInit), or spawns
+// runsc init where that is unsupported (forkedInitUnsupported).
+func (a *Agent) startAnyInit(msg *control.Message) error {
+	spec, err := specutils.ReadSpecFromFile(msg.Files[BootSpec])
+	if err != nil {
+		return err
+	}
+	if why := forkedInitUnsupported(a.conf, spec, msg); why != "" {
+		log.Debugf("starting runsc init, not a forked init: %s", why)
+		return a.startInit(msg)
+	}
+	return a.startForkedInit(msg, spec)
 }
 
 // startInit spawns runsc init with the container's namespaces.
@@ -244,7 +262,7 @@ func (a *Agent) startInit(msg *control.Message) error {
 		conn.Close()
 		return fmt.Errorf("sending boot message to init: %w", err)
 	}
-	a.init, a.initSo = cmd, conn
+	a.initP, a.initSo = cmd.Process, conn
 	return nil
 }
 
@@ -329,28 +347,25 @@ func joinNamespaces(namespaces []specs.LinuxNamespace, netns *os.File) (uintptr,
 // Run relays the container's readiness, then serves the sandbox's
 // requests until init exits. It returns when the container is gone.
 func (a *Agent) Run() error {
-	ready, err := a.initSo.Recv()
-	if err != nil {
-		err = fmt.Errorf("init: %w", a.initError(err))
+	if err := a.initReady(); err != nil {
 		a.sandbox.Send(&control.Message{Type: control.Error, Err: err.Error()})
+		a.initP.Kill()
+		a.initP.Wait()
 		return err
 	}
-	if ready.Type != control.Ready {
-		a.sandbox.Send(ready)
-		a.init.Process.Kill()
-		a.init.Wait()
-		return fmt.Errorf("init: %s", ready.Err)
-	}
-	ready.PID, ready.StartTime = a.initProc.PID, a.initProc.StartTime
+	ready := &control.Message{Type: control.Ready, PID: a.initProc.PID, StartTime: a.initProc.StartTime}
 	log.Mark("gofer/ready")
 	if err := a.sandbox.Send(ready); err != nil {
 		return err
 	}
+	if a.forked != nil {
+		go a.forked.relayStart()
+	}
 
 	exited := make(chan int, 1)
 	go func() {
-		a.init.Wait()
-		exited <- waitStatus(a.init.ProcessState)
+		st, _ := a.initP.Wait()
+		exited <- waitStatus(st)
 	}()
 	reqs := make(chan *control.Message)
 	go func() {
@@ -366,13 +381,13 @@ func (a *Agent) Run() error {
 	for {
 		select {
 		case status := <-exited:
-			return a.sandbox.Send(&control.Message{Type: control.Exited, PID: a.init.Process.Pid, Status: status})
+			return a.sandbox.Send(&control.Message{Type: control.Exited, PID: a.initP.Pid, Status: status})
 		case m := <-a.execExited:
 			a.sandbox.Send(m)
 		case req, ok := <-reqs:
 			if !ok {
 				// The sandbox is gone: so is the container.
-				a.init.Process.Kill()
+				a.initP.Kill()
 				return errors.New("sandbox connection closed")
 			}
 			resp, err := a.handle(req)
@@ -381,13 +396,30 @@ func (a *Agent) Run() error {
 	}
 }
 
-// initError explains an init that hung up on us.
-func (a *Agent) initError(err error) error {
-	if errors.Is(err, io.EOF) {
-		a.init.Wait()
-		return fmt.Errorf("init exited (%v) before the container was created", a.init.ProcessState)
+// initReady waits for init to report Ready, and explains an init that
+// failed or hung up on us instead.
+func (a *Agent) initReady() error {
+	if a.forked != nil {
+		var err error
+		a.ns, err = a.forked.waitReady(a.initP.Pid)
+		if errors.Is(err, io.EOF) {
+			st, _ := a.initP.Wait()
+			return fmt.Errorf("init: init exited (%v) before the container was created", st)
+		}
+		return err
 	}
-	return err
+	ready, err := a.initSo.Recv()
+	if errors.Is(err, io.EOF) {
+		st, _ := a.initP.Wait()
+		return fmt.Errorf("init: init exited (%v) before the container was created", st)
+	}
+	if err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	if ready.Type != control.Ready {
+		return errors.New(ready.Err)
+	}
+	return nil
 }
 
 func (a *Agent) handle(req *control.Message) (*control.Message, error) {

@@ -247,6 +247,13 @@ func FinalizeRootfs(spec *specs.Spec) error {
 		return fmt.Errorf("finalizing the rootfs: %w", err)
 	}
 	defer unix.Close(rootFd)
+	return finalizeRootfs(spec, rootFd, "/", nil)
+}
+
+// finalizeRootfs is FinalizeRootfs for the root at root (rootFd, an
+// O_PATH descriptor of it), before or after the pivot; it leaves the
+// readonly and masked paths for which skip returns true to the caller.
+func finalizeRootfs(spec *specs.Spec, rootFd int, root string, skip func(path string) bool) error {
 	procChecked := false
 	needProc := func() error {
 		if procChecked {
@@ -276,7 +283,7 @@ func FinalizeRootfs(spec *specs.Spec) error {
 		}
 	}
 	if spec.Root != nil && spec.Root.Readonly {
-		if err := setRootReadonly(); err != nil {
+		if err := setRootReadonly(root); err != nil {
 			return fmt.Errorf("remounting / read-only: %w", err)
 		}
 	}
@@ -284,6 +291,9 @@ func FinalizeRootfs(spec *specs.Spec) error {
 		return nil
 	}
 	for _, p := range spec.Linux.ReadonlyPaths {
+		if skip != nil && skip(p) {
+			continue
+		}
 		if err := needProc(); err != nil {
 			return err
 		}
@@ -298,6 +308,9 @@ func FinalizeRootfs(spec *specs.Spec) error {
 		}
 	}()
 	for _, p := range spec.Linux.MaskedPaths {
+		if skip != nil && skip(p) {
+			continue
+		}
 		if err := needProc(); err != nil {
 			return err
 		}
@@ -340,18 +353,19 @@ func remountReadonly(rootFd int, dest string, flags uintptr) error {
 	return err
 }
 
-// setRootReadonly remounts "/" read-only, keeping its nosuid, nodev and
-// noexec flags, and its other locked flags if the kernel insists.
-func setRootReadonly() error {
+// setRootReadonly remounts the root mount at root ("/" once pivoted)
+// read-only, keeping its nosuid, nodev and noexec flags, and its other
+// locked flags if the kernel insists.
+func setRootReadonly(root string) error {
 	var st unix.Statfs_t
-	if err := unix.Statfs("/", &st); err != nil {
+	if err := unix.Statfs(root, &st); err != nil {
 		return fmt.Errorf("statfs: %w", err)
 	}
 	cur := statfsToMountFlags(&st)
 	flags := uintptr(unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY) | cur&(unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
-	err := unix.Mount("", "/", "", flags, "")
+	err := unix.Mount("", root, "", flags, "")
 	if errors.Is(err, unix.EPERM) {
-		err = unix.Mount("", "/", "", flags|cur&mntLockFlags, "")
+		err = unix.Mount("", root, "", flags|cur&mntLockFlags, "")
 	}
 	return err
 }

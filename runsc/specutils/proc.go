@@ -2,6 +2,7 @@ package specutils
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -47,6 +48,26 @@ func parseStat(s string) (byte, uint64, error) {
 // NewProc records pid with its current start time.
 func NewProc(pid int) (Proc, error) {
 	_, start, err := procStat(pid)
+	if err != nil {
+		return Proc{}, fmt.Errorf("reading start time of pid %d: %w", pid, err)
+	}
+	return Proc{PID: pid, StartTime: start}, nil
+}
+
+// NewProcAt is NewProc reading the process from procFd, an open procfs
+// root (a process whose /proc is another pid namespace's, or gone).
+func NewProcAt(procFd, pid int) (Proc, error) {
+	fd, err := unix.Openat(procFd, fmt.Sprintf("%d/stat", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return Proc{}, fmt.Errorf("reading start time of pid %d: %w", pid, err)
+	}
+	f := os.NewFile(uintptr(fd), "stat")
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return Proc{}, fmt.Errorf("reading start time of pid %d: %w", pid, err)
+	}
+	_, start, err := parseStat(string(b))
 	if err != nil {
 		return Proc{}, fmt.Errorf("reading start time of pid %d: %w", pid, err)
 	}

@@ -20,6 +20,32 @@ const loadFlags = unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_LOG 
 	unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW | unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV |
 	unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 
+// LoadArgs checks p and flags as Load does and returns the flags and the
+// program Load would pass to seccomp(SECCOMP_SET_MODE_FILTER), for a
+// caller that must make the system call itself (a forked child that may
+// only make raw system calls). prog points into p.Filter.
+func (p *Program) LoadArgs(flags uint) (uint, *unix.SockFprog, error) {
+	if p == nil || len(p.Filter) == 0 {
+		return 0, nil, errors.New("seccomp: empty filter")
+	}
+	if len(p.Filter) > maxInsns {
+		return 0, nil, fmt.Errorf("seccomp: filter has %d instructions, more than the kernel's limit of %d", len(p.Filter), maxInsns)
+	}
+	if flags&^uint(loadFlags) != 0 {
+		return 0, nil, fmt.Errorf("seccomp: %w: %#x", ErrUnknownFlag, flags&^uint(loadFlags))
+	}
+	if p.UsesNotify {
+		flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+		if flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 {
+			flags |= unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+		}
+	} else if flags&unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV != 0 {
+		debugf("seccomp: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: the filter has no listener")
+		flags &^= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+	}
+	return flags, &unix.SockFprog{Len: uint16(len(p.Filter)), Filter: &p.Filter[0]}, nil
+}
+
 // Load installs the filter on the calling thread with
 // seccomp(SECCOMP_SET_MODE_FILTER, flags), flags being SECCOMP_FILTER_FLAG_*
 // bits, usually p.Flags. With SECCOMP_FILTER_FLAG_TSYNC the filter is
@@ -32,26 +58,11 @@ const loadFlags = unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_LOG 
 // descriptor; otherwise it returns -1 and drops
 // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, which only applies to listeners.
 func (p *Program) Load(flags uint) (int, error) {
-	if p == nil || len(p.Filter) == 0 {
-		return -1, errors.New("seccomp: empty filter")
+	flags, prog, err := p.LoadArgs(flags)
+	if err != nil {
+		return -1, err
 	}
-	if len(p.Filter) > maxInsns {
-		return -1, fmt.Errorf("seccomp: filter has %d instructions, more than the kernel's limit of %d", len(p.Filter), maxInsns)
-	}
-	if flags&^uint(loadFlags) != 0 {
-		return -1, fmt.Errorf("seccomp: %w: %#x", ErrUnknownFlag, flags&^uint(loadFlags))
-	}
-	if p.UsesNotify {
-		flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
-		if flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 {
-			flags |= unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
-		}
-	} else if flags&unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV != 0 {
-		debugf("seccomp: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: the filter has no listener")
-		flags &^= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-	}
-	prog := unix.SockFprog{Len: uint16(len(p.Filter)), Filter: &p.Filter[0]}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(&prog)))
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(prog)))
 	runtime.KeepAlive(p.Filter)
 	if errno != 0 {
 		err := fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, %#x): %w", flags, errno)

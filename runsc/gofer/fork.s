@@ -1,0 +1,2 @@
+// Empty: lets fork.go declare the runtime fork hooks it links to without
+// bodies (go:linkname).

@@ -1,0 +1,592 @@
+package gofer
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"unsafe"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/syndtr/gocapability/capability"
+	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/runsc/config"
+	"runsc.dev/runsc/runsc/control"
+	"runsc.dev/runsc/runsc/specutils"
+	"runsc.dev/runsc/runsc/specutils/seccomp"
+)
+
+// forkedInit is the container's init when the gofer forked it (fork.go)
+// instead of starting runsc init: the gofer built the rootfs on its
+// locked thread, and stands in for init on the sandbox's start socket.
+type forkedInit struct {
+	// status is the read end of the child's status pipe: Ready, then EOF
+	// at execve or an error record.
+	status *os.File
+	// start is the write end of the pipe the child waits on; closing it
+	// unread makes the child exit.
+	start *os.File
+	// sandbox is init's end of the sandbox's start socket.
+	sandbox   *control.Conn
+	autoStart bool
+	// hostProc is the host's procfs, where init's namespaces are opened
+	// once it is Ready (a zombie has none), until then.
+	hostProc int
+	// describe names a failed step of the child.
+	describe func(statusRecord) string
+}
+
+// forkedInitUnsupported says why the container's init cannot be forked
+// by the gofer ("" if it can), in which case runsc init is started, which
+// handles everything: a rootless or user-namespaced container (the gofer
+// must be the privileged one), a terminal, startContainer hooks, a
+// seccomp listener, a time namespace, idmapped mounts, a rootfs overlay,
+// and mounts the gofer cannot make for it (forkedRootfsUnsupported).
+func forkedInitUnsupported(conf *config.Config, spec *specs.Spec, msg *control.Message) string {
+	switch {
+	case conf.Rootless:
+		return "rootless"
+	case spec.Process == nil || len(spec.Process.Args) == 0:
+		return "no process"
+	case spec.Process.Terminal:
+		return "terminal"
+	case spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0:
+		return "startContainer hooks"
+	case msg.Gofer.RootfsOverlay != "":
+		return "rootfs overlay"
+	}
+	if spec.Linux != nil {
+		for _, ns := range spec.Linux.Namespaces {
+			if ns.Type == specs.UserNamespace || ns.Type == specs.TimeNamespace {
+				return string(ns.Type) + " namespace"
+			}
+		}
+		if s := spec.Linux.Seccomp; s != nil && s.ListenerPath != "" {
+			return "seccomp listener"
+		}
+	}
+	for _, name := range msg.FileNames {
+		if len(name) >= len(idmappedPrefix) && name[:len(idmappedPrefix)] == idmappedPrefix {
+			return "idmapped mounts"
+		}
+	}
+	for _, m := range spec.Mounts {
+		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
+			return "idmapped mounts"
+		}
+		o := parseMountOptions(m.Options)
+		if o.idmap {
+			return "idmapped mounts"
+		}
+	}
+	return forkedRootfsUnsupported(spec)
+}
+
+// startForkedInit is startInit for a forked init, on the gofer's locked
+// thread: it enters the container's namespaces (all but pid and cgroup,
+// which init gets new at its fork or has joined by path) and cgroups,
+// builds the rootfs and pivots into it (prepareRootfsForked), prepares
+// init's program, and forks it. init then reports Ready on its status
+// pipe (forkedInit.waitReady).
+func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr error) {
+	p := spec.Process
+	// What can fail on the spec alone fails before the host is touched.
+	var filter *seccomp.Program
+	if spec.Linux != nil && spec.Linux.Seccomp != nil {
+		var err error
+		if filter, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+		if filter.UsesNotify {
+			return errors.New("linux.seccomp: notify actions need a listenerPath")
+		}
+	}
+	caps, err := newCaps(p.Capabilities)
+	if err != nil {
+		return err
+	}
+	if p.User.UID == ^uint32(0) || p.User.GID == ^uint32(0) {
+		return fmt.Errorf("process.user: uid/gid 4294967295 is not a valid id")
+	}
+	prog := &initProgram{ioprio: -1, personality: -1, umask: -1, rootFd: -1, devNullFd: -1}
+	if p.Scheduler != nil {
+		if prog.sched, err = specutils.SchedAttr(p.Scheduler); err != nil {
+			return err
+		}
+	}
+	if p.IOPriority != nil {
+		if prog.ioprio, err = specutils.IOPriority(p.IOPriority); err != nil {
+			return err
+		}
+	}
+	if spec.Linux != nil && spec.Linux.Personality != nil {
+		persona, err := specutils.Personality(spec.Linux.Personality)
+		if err != nil {
+			return err
+		}
+		prog.personality = int(persona)
+	}
+	for _, r := range p.Rlimits {
+		res, ok := specutils.RlimitResource(r.Type)
+		if !ok {
+			return fmt.Errorf("process.rlimits: unknown type %q", r.Type)
+		}
+		prog.rlimits = append(prog.rlimits, rlimit{resource: uintptr(res), lim: unix.Rlimit{Cur: r.Soft, Max: r.Hard}})
+	}
+
+	cloneFlags, err := joinNamespaces(msg.Gofer.Namespaces, msg.File(control.NetNS))
+	if err != nil {
+		return err
+	}
+	// This thread makes the container's mounts: it is in the
+	// namespaces they show (sysfs, mqueue) and sets the hostname.
+	if f := cloneFlags & (unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS); f != 0 {
+		if err := unix.Unshare(int(f)); err != nil {
+			return fmt.Errorf("entering the container's namespaces: %w", err)
+		}
+	}
+	attr := &syscall.SysProcAttr{}
+	if err := a.intoCgroup(attr); err != nil {
+		return err
+	}
+	if cloneFlags&unix.CLONE_NEWCGROUP != 0 {
+		// A v1 cgroup mount shows the mounter's cgroup namespace root:
+		// this thread's cgroups, which are the container's now.
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("entering a cgroup namespace: %w", err)
+		}
+	}
+	// Before the pivot hides the host's: init's namespaces and start
+	// time are read there.
+	hostProc, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening /proc: %w", err)
+	}
+	defer unix.Close(hostProc)
+	exe, err := sealSelf()
+	if err != nil {
+		return err
+	}
+	if a.exe, err = os.Open(exe); err != nil {
+		return fmt.Errorf("opening runsc binary: %w", err)
+	}
+
+	end := log.Span("gofer/rootfs")
+	rootfs, err := prepareRootfsForked(spec)
+	end()
+	if err != nil {
+		return err
+	}
+	defer rootfs.close()
+	// Now rooted in the container's root, like init.
+	if path, ok := specutils.HasNamespace(spec, specs.NetworkNamespace); ok && path == "" {
+		// A new network namespace gets its loopback up, as runc does.
+		if err := specutils.LoopbackUp(); err != nil {
+			return err
+		}
+	}
+	if _, ok := specutils.HasNamespace(spec, specs.UTSNamespace); ok {
+		if spec.Hostname != "" {
+			if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+				return fmt.Errorf("hostname: %w", err)
+			}
+		}
+		if spec.Domainname != "" {
+			if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+				return fmt.Errorf("domainname: %w", err)
+			}
+		}
+	}
+	path, err := lookPath(p.Args[0], p.Env)
+	if err != nil {
+		return err
+	}
+	if prog.rootFd, err = openRoot("/"); err != nil {
+		return err
+	}
+	defer unix.Close(prog.rootFd)
+	stdio, err := initStdio(prog.rootFd, msg.Files[BootStdin:BootStderr+1], needsDevSetup(spec))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, f := range stdio {
+			f.Close()
+		}
+	}()
+	for i, f := range stdio {
+		prog.stdio[i] = int(f.Fd())
+	}
+	if len(rootfs.masked) > 0 {
+		if prog.devNullFd, err = openDevNull(prog.rootFd); err != nil {
+			return fmt.Errorf("masking %q: %w", rootfs.masked[0], err)
+		}
+		defer unix.Close(prog.devNullFd)
+	}
+
+	// The program.
+	cstr := func(s string) *byte {
+		b, err := unix.BytePtrFromString(s)
+		if err != nil && retErr == nil {
+			retErr = fmt.Errorf("%q: %w", s, err)
+		}
+		return b
+	}
+	prog.empty, prog.tmpfs = cstr(""), cstr("tmpfs")
+	prog.how = unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: inRoot}
+	prog.maskAttrs = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC
+	for _, m := range rootfs.mounts {
+		prog.mounts = append(prog.mounts, newMount{fstype: cstr(m.fstype), attrs: m.attrs, target: m.fd})
+	}
+	for _, r := range rootfs.readonly {
+		prog.readonly = append(prog.readonly, cstr(relInRoot(filepath.Clean("/"+r))))
+	}
+	for _, m := range rootfs.masked {
+		prog.masked = append(prog.masked, cstr(relInRoot(filepath.Clean("/"+m))))
+	}
+	if p.OOMScoreAdj != nil {
+		prog.oomPath, prog.oomValue = cstr("proc/self/oom_score_adj"), []byte(strconv.Itoa(*p.OOMScoreAdj))
+	}
+	prog.cwd = cstr(p.Cwd)
+	if err := prog.setCaps(caps); err != nil {
+		return err
+	}
+	prog.setGroups = true
+	for _, g := range p.User.AdditionalGids {
+		prog.groups = append(prog.groups, g)
+	}
+	prog.uid, prog.gid = int(p.User.UID), int(p.User.GID)
+	if p.User.Umask != nil {
+		prog.umask = int(*p.User.Umask)
+	}
+	prog.noNewPrivs = p.NoNewPrivileges
+	if filter != nil {
+		flags, fprog, err := filter.LoadArgs(filter.Flags)
+		if err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+		prog.filter, prog.filterFlags, prog.filterEarly = fprog, uintptr(flags), !p.NoNewPrivileges
+	}
+	prog.path = cstr(path)
+	for _, s := range p.Args {
+		prog.argv = append(prog.argv, cstr(s))
+	}
+	prog.argv = append(prog.argv, nil)
+	for _, s := range p.Env {
+		prog.envv = append(prog.envv, cstr(s))
+	}
+	prog.envv = append(prog.envv, nil)
+	if retErr != nil {
+		return retErr
+	}
+
+	var statusR, statusW, startR, startW *os.File
+	if statusR, statusW, err = os.Pipe(); err != nil {
+		return err
+	}
+	defer statusW.Close()
+	if startR, startW, err = os.Pipe(); err != nil {
+		statusR.Close()
+		return err
+	}
+	defer startR.Close()
+	sandboxEnd := msg.File(control.InitConn)
+	if sandboxEnd == nil {
+		statusR.Close()
+		startW.Close()
+		return errors.New("boot message has no socket to the sandbox")
+	}
+	// Above 4, so that init can move them to 3 and 4 before closing
+	// every other descriptor.
+	statusFd, err := unix.FcntlInt(statusW.Fd(), unix.F_DUPFD_CLOEXEC, 5)
+	if err != nil {
+		statusR.Close()
+		startW.Close()
+		return fmt.Errorf("dup: %w", err)
+	}
+	defer unix.Close(statusFd)
+	startFd, err := unix.FcntlInt(startR.Fd(), unix.F_DUPFD_CLOEXEC, 5)
+	if err != nil {
+		statusR.Close()
+		startW.Close()
+		return fmt.Errorf("dup: %w", err)
+	}
+	defer unix.Close(startFd)
+	prog.statusFd, prog.startFd = statusFd, startFd
+	prog.clone = cloneArgs{flags: uint64(cloneFlags &^ (unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)), exitSignal: uint64(unix.SIGCHLD)}
+	if attr.UseCgroupFD {
+		prog.clone.flags |= unix.CLONE_INTO_CGROUP
+		prog.clone.cgroup = uint64(attr.CgroupFD)
+	}
+
+	end = log.Span("gofer/fork-init")
+	pid, err := forkInit(prog)
+	end()
+	runtime.KeepAlive(prog)
+	runtime.KeepAlive(filter)
+	if err != nil {
+		statusR.Close()
+		startW.Close()
+		return fmt.Errorf("starting init: %w", err)
+	}
+	a.initP, _ = os.FindProcess(pid)
+	fail := func(err error) error {
+		a.initP.Kill()
+		a.initP.Wait()
+		statusR.Close()
+		startW.Close()
+		return err
+	}
+	// Before init can have been reaped: create gets it with Ready.
+	if a.initProc, err = specutils.NewProcAt(hostProc, pid); err != nil {
+		return fail(err)
+	}
+	proc, err := unix.FcntlInt(uintptr(hostProc), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return fail(fmt.Errorf("dup: %w", err))
+	}
+	sb, err := dup(sandboxEnd)
+	if err != nil {
+		return fail(err)
+	}
+	conn, err := control.FileConn(sb)
+	if err != nil {
+		return fail(err)
+	}
+	a.forked = &forkedInit{
+		status:    statusR,
+		start:     startW,
+		sandbox:   conn,
+		autoStart: msg.Start,
+		describe:  describeSteps(spec, path, rootfs),
+		hostProc:  proc,
+	}
+	return nil
+}
+
+// initStdio returns init's stdio: copies of files, except that those
+// that are the host's /dev/null become the container's when the container
+// has its own /dev (reopenDevNull's rule), so that no descriptor keeps a
+// host /dev mount referenced.
+func initStdio(rootFd int, files []*os.File, ownDev bool) ([]*os.File, error) {
+	null := -1
+	var nullSt unix.Stat_t
+	if ownDev {
+		if fd, err := openInRoot(rootFd, "/dev/null", unix.O_RDWR|unix.O_NOFOLLOW, 0, unix.RESOLVE_NO_SYMLINKS); err == nil {
+			if verifyDevNull(fd) == nil {
+				null = fd
+				nullSt, _ = fdStat(fd)
+			} else {
+				unix.Close(fd)
+			}
+		} else {
+			log.Warningf("not reopening stdio on the container's /dev/null: %v", err)
+		}
+	}
+	if null >= 0 {
+		defer unix.Close(null)
+	}
+	var out []*os.File
+	for _, f := range files {
+		src := int(f.Fd())
+		if null >= 0 {
+			if st, err := fdStat(src); err == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == nullSt.Rdev && st.Dev != nullSt.Dev {
+				src = null
+			}
+		}
+		// Above 2: the child dup3's them onto 0, 1 and 2 in turn.
+		fd, err := unix.FcntlInt(uintptr(src), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, fmt.Errorf("init's stdio: %w", err)
+		}
+		out = append(out, os.NewFile(uintptr(fd), "stdio"))
+	}
+	return out, nil
+}
+
+// setCaps sets the capability sets of the program from caps (newCaps),
+// as capability.Apply would apply them.
+func (p *initProgram) setCaps(caps capability.Capabilities) error {
+	p.lastCap = int(capability.CAP_LAST_CAP)
+	if p.lastCap >= 64 {
+		return fmt.Errorf("capabilities: %d of them is more than supported", p.lastCap+1)
+	}
+	var eff, perm, inh uint64
+	for i := 0; i <= p.lastCap; i++ {
+		c := capability.Cap(i)
+		bit := uint64(1) << uint(i)
+		for _, s := range []struct {
+			which capability.CapType
+			set   *uint64
+		}{{capability.BOUNDING, &p.bounding}, {capability.EFFECTIVE, &eff}, {capability.PERMITTED, &perm}, {capability.INHERITABLE, &inh}, {capability.AMBIENT, &p.ambient}} {
+			if caps.Get(s.which, c) {
+				*s.set |= bit
+			}
+		}
+	}
+	p.capHdr = capHeader{version: unix.LINUX_CAPABILITY_VERSION_3}
+	p.capData = [2]capData{
+		{effective: uint32(eff), permitted: uint32(perm), inheritable: uint32(inh)},
+		{effective: uint32(eff >> 32), permitted: uint32(perm >> 32), inheritable: uint32(inh >> 32)},
+	}
+	// Dropping from the bounding set needs CAP_SETPCAP, which Apply
+	// checks for first.
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var own [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &own[0]); err != nil {
+		return fmt.Errorf("capabilities: capget: %w", err)
+	}
+	p.dropBounding = own[0].Effective&(1<<unix.CAP_SETPCAP) != 0
+	return nil
+}
+
+// describeSteps returns what names a failed step of the child.
+func describeSteps(spec *specs.Spec, path string, rootfs *forkedRootfs) func(statusRecord) string {
+	p := spec.Process
+	var mounts []string
+	for _, m := range rootfs.mounts {
+		mounts = append(mounts, fmt.Sprintf("mounting %s on %q", m.fstype, m.dest))
+	}
+	readonly := append([]string(nil), rootfs.readonly...)
+	masked := append([]string(nil), rootfs.masked...)
+	var rlimits []string
+	for _, r := range p.Rlimits {
+		rlimits = append(rlimits, r.Type)
+	}
+	cwd, uid, gid, arg0 := p.Cwd, p.User.UID, p.User.GID, p.Args[0]
+	at := func(list []string, i uint32) string {
+		if int(i) < len(list) {
+			return list[i]
+		}
+		return "?"
+	}
+	return func(r statusRecord) string {
+		switch r.step {
+		case stepProtect:
+			return "protecting init (prctl)"
+		case stepSetsid:
+			return "setsid"
+		case stepMount:
+			return at(mounts, r.index)
+		case stepReadonly:
+			return fmt.Sprintf("making %q read-only", at(readonly, r.index))
+		case stepMask:
+			return fmt.Sprintf("masking %q", at(masked, r.index))
+		case stepRlimit:
+			return "process.rlimits " + at(rlimits, r.index)
+		case stepOOM:
+			return "process.oomScoreAdj"
+		case stepStdio:
+			return "init's stdio"
+		case stepCwd:
+			return fmt.Sprintf("process.cwd %q", cwd)
+		case stepSched:
+			return "process.scheduler"
+		case stepIOPrio:
+			return "process.ioPriority"
+		case stepPersonality:
+			return "linux.personality"
+		case stepBounding:
+			return "process.capabilities.bounding"
+		case stepCloseRange:
+			return "close_range"
+		case stepSeccomp:
+			return "linux.seccomp"
+		case stepKeepCaps:
+			return "keepcaps"
+		case stepGroups:
+			return "process.user.additionalGids"
+		case stepGID:
+			return fmt.Sprintf("process.user.gid %d", gid)
+		case stepUID:
+			return fmt.Sprintf("process.user.uid %d", uid)
+		case stepCaps:
+			return "process.capabilities"
+		case stepNoNewPrivs:
+			return "process.noNewPrivileges"
+		case stepExec:
+			return fmt.Sprintf("exec %q (%s)", arg0, path)
+		}
+		return fmt.Sprintf("init step %d", r.step)
+	}
+}
+
+// readStatus reads one record from init's status pipe; io.EOF means init
+// has execve'd (or died).
+func (f *forkedInit) readStatus() (statusRecord, error) {
+	var b [int(unsafe.Sizeof(statusRecord{}))]byte
+	if _, err := io.ReadFull(f.status, b[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = io.EOF
+		}
+		return statusRecord{}, err
+	}
+	return statusRecord{
+		kind:  binary.NativeEndian.Uint32(b[0:]),
+		step:  binary.NativeEndian.Uint32(b[4:]),
+		index: binary.NativeEndian.Uint32(b[8:]),
+		errno: binary.NativeEndian.Uint32(b[12:]),
+	}, nil
+}
+
+// failure is the error a status record reports.
+func (f *forkedInit) failure(r statusRecord) error {
+	return fmt.Errorf("%s: %w", f.describe(r), syscall.Errno(r.errno))
+}
+
+// waitReady waits for init's Ready, and then opens its namespaces (init
+// waits for its start byte meanwhile, even with autoStart).
+func (f *forkedInit) waitReady(pid int) ([]nsFile, error) {
+	defer unix.Close(f.hostProc)
+	r, err := f.readStatus()
+	switch {
+	case err != nil:
+		return nil, err
+	case r.kind == statusError:
+		return nil, f.failure(r)
+	case r.kind != statusReady:
+		return nil, fmt.Errorf("unexpected status %d from init", r.kind)
+	}
+	return openNamespacesAt(f.hostProc, pid)
+}
+
+// relayStart stands in for init on the sandbox's start socket, as runsc
+// init would answer it: it waits for Start (unless autoStart), lets init
+// go, and answers with init's error, or with EOF once init has execve'd.
+func (f *forkedInit) relayStart() {
+	defer f.sandbox.Close()
+	defer f.status.Close()
+	if !f.autoStart {
+		m, err := f.sandbox.Recv()
+		if err != nil || m.Type != control.Start {
+			// The sandbox is gone or confused: init exits on EOF.
+			f.start.Close()
+			return
+		}
+	}
+	if _, err := f.start.Write([]byte{1}); err != nil {
+		// init is gone (killed: it reads the byte before anything else).
+		log.Debugf("starting init: %v", err)
+	}
+	f.start.Close()
+	r, err := f.readStatus()
+	switch {
+	case errors.Is(err, io.EOF):
+		// execve closed the status pipe: started.
+	case err != nil:
+		f.sandbox.Send(&control.Message{Type: control.Error, Err: fmt.Sprintf("reading init's status: %v", err)})
+	case r.kind == statusError:
+		f.sandbox.Send(&control.Message{Type: control.Error, Err: f.failure(r).Error()})
+	default:
+		f.sandbox.Send(&control.Message{Type: control.Error, Err: fmt.Sprintf("unexpected status %d from init", r.kind)})
+	}
+}
