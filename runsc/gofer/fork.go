@@ -117,6 +117,7 @@ const (
 // the copy is taken at clone3).
 type initProgram struct {
 	clone cloneArgs
+	name  *byte // the child's comm
 
 	// statusFd (write) and startFd (read) are the child's ends of its two
 	// pipes to the gofer, both close-on-exec and above 4 (the child moves
@@ -219,6 +220,9 @@ func forkInit(p *initProgram) (int, error) {
 	if _, _, err1 = syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_DUMPABLE, 0, 0, 0, 0, 0); err1 != 0 {
 		goto fail
 	}
+	// Shown as runsc-init until execve, not as the gofer it was forked
+	// from (its command line stays the gofer's).
+	syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NAME, uintptr(unsafe.Pointer(p.name)), 0, 0, 0, 0)
 	rec.step = stepSetsid
 	if _, _, err1 = syscall.RawSyscall(unix.SYS_SETSID, 0, 0, 0); err1 != 0 {
 		goto fail

@@ -238,7 +238,7 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr 
 		}
 		return b
 	}
-	prog.empty, prog.tmpfs = cstr(""), cstr("tmpfs")
+	prog.empty, prog.tmpfs, prog.name = cstr(""), cstr("tmpfs"), cstr("runsc-init")
 	prog.how = unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: inRoot}
 	prog.maskAttrs = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC
 	for _, m := range rootfs.mounts {

@@ -5,8 +5,10 @@ package root
 import (
 	"encoding/json"
 	"fmt"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +63,98 @@ func TestRunExecFails(t *testing.T) {
 	if entries, _ := os.ReadDir(r.Root); len(entries) != 0 {
 		t.Errorf("state left behind: %v", entries)
 	}
+}
+
+// TestForkedInit checks the init the gofer forks (gofer/fork.go) of a
+// created container, from the kernel's view: one thread (no Go runtime),
+// named runsc-init, the gofer's child, holding no descriptor but stdio
+// and its two pipes to the gofer (CVE-2024-21626); and, after start, the
+// container's process in its place. A container with startContainer
+// hooks gets runsc init instead (Go: several threads).
+func TestForkedInit(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "sleep", "100")
+	r.MustRun(t, "create", "--bundle", b.Dir, "forked")
+	defer r.Run(t, "delete", "--force", "forked")
+	init := initOf(t, "forked")
+	if c := procComm(init); c != "runsc-init" {
+		t.Errorf("forked init is named %q, want runsc-init", c)
+	}
+	if th := procField(init, "Threads"); th != "1" {
+		t.Errorf("forked init has %s threads, want 1", th)
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", init))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, fd := range fds {
+		names = append(names, fd.Name())
+	}
+	if strings.Join(names, ",") != "0,1,2,3,4" {
+		t.Errorf("forked init holds descriptors %v, want stdio and its two pipes", names)
+	}
+	r.MustRun(t, "start", "forked")
+	waitStatus(t, r, "forked", "running")
+	if c := procComm(init); c != "sleep" {
+		t.Errorf("after start, init is %q, want sleep", c)
+	}
+
+	hb := testutil.NewBundle(t, "sleep", "100")
+	hb.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true"}}}
+	hb.Save(t)
+	r.MustRun(t, "create", "--bundle", hb.Dir, "hooked")
+	defer r.Run(t, "delete", "--force", "hooked")
+	init = initOf(t, "hooked")
+	if th, _ := strconv.Atoi(procField(init, "Threads")); th < 2 || procComm(init) == "runsc-init" {
+		t.Errorf("with startContainer hooks, init is %q with %d threads, want runsc init", procComm(init), th)
+	}
+}
+
+// initOf returns the PID of container id's init: the one child of its
+// gofer (the runsc-gofer whose last argument is id).
+func initOf(t *testing.T, id string) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || procComm(pid) != "runsc-gofer" {
+			continue
+		}
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if args[len(args)-1] != id {
+			continue
+		}
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		var children []string
+		for _, task := range tasks {
+			c, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, task.Name()))
+			children = append(children, strings.Fields(string(c))...)
+		}
+		if len(children) != 1 {
+			t.Fatalf("gofer %d of %s has children %v, want its init", pid, id, children)
+		}
+		init, _ := strconv.Atoi(children[0])
+		return init
+	}
+	t.Fatalf("no gofer for container %s", id)
+	return 0
+}
+
+func procComm(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b))
+}
+
+func procField(pid int, name string) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return statusLine(string(b), name)
 }
 
 // TestKilledBySignal checks that a container killed by signal N exits with
