@@ -1,14 +1,19 @@
 // Package gofer is the container's agent (runsc-gofer) and the container's
-// init before it execs the user's process (runsc init).
+// init before it execs the user's process.
 //
-// The gofer lives in the container's user and mount namespaces. It spawns
-// init into the container's pid, net, ipc, uts and cgroup namespaces (new,
-// or joined by path), relays start and exec requests, and reaps. Init
-// builds the root filesystem in the mount namespace it shares with the
-// gofer: procfs, sysfs, mqueue and cgroup mounts take the mounter's
-// pid/net/ipc/cgroup namespaces, and init is the one process that is in
-// all of them. pivot_root moves every process of the mount namespace whose
-// root was the old root, so the gofer too ends up rooted in the rootfs.
+// The gofer lives in the container's user and mount namespaces. It starts
+// init in the container's pid, net, ipc, uts and cgroup namespaces (new,
+// or joined by path), relays start and exec requests, and reaps.
+//
+// Mounts of procfs, sysfs, mqueue and cgroups take the mounter's
+// pid/net/ipc/cgroup namespaces. Usually the gofer builds the root
+// filesystem itself, on its locked thread that has entered the
+// container's net, ipc and uts namespaces and cgroups, and forks init
+// (fork.go, forked.go), which mounts what needs its pid and cgroup
+// namespaces. Otherwise (forkedInitUnsupported) it starts runsc init, which
+// builds the whole rootfs, being the one process in all of them (init.go).
+// Either way pivot_root moves every process of the mount namespace whose
+// root was the old root: the gofer ends up rooted in the rootfs.
 package gofer
 
 import (
