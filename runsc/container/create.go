@@ -61,64 +61,50 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 			cu.run()
 		}
 	}()
-	end := log.Span("create/state")
-	if err := os.MkdirAll(conf.RootDir, 0o711); err != nil {
-		return nil, fmt.Errorf("creating root directory: %w", err)
-	}
-	dir := stateDir(conf.RootDir, args.ID)
-	// mkdir is the uniqueness check: of two creates of one id, one fails
-	// here, before starting anything.
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container with id %q %w", args.ID, ErrExist)
-		}
-		return nil, fmt.Errorf("creating state directory: %w", err)
-	}
-	cu.add(func() { os.RemoveAll(dir) })
-	did, err := dirID(dir)
-	if err != nil {
-		return nil, fmt.Errorf("creating state directory: %w", err)
-	}
-	l, err := takeLock(dir, true, true)
-	if err != nil {
-		return nil, err
-	}
-	defer l.release()
-
 	if err := redirectNamespaces(conf.RootDir, args.ID, args.Spec); err != nil {
 		return nil, err
 	}
-	c := &Container{
-		ID:      args.ID,
-		Bundle:  args.Bundle,
-		Spec:    args.Spec,
-		Created: time.Now(),
-		Owner:   os.Getuid(),
-		dir:     dir,
-		dirID:   did,
+	// The state directory and the cgroup are made on a goroutine while
+	// the gofer starts (see sandbox.StartGofer): both take about a
+	// millisecond, mostly in the kernel, and the gofer needs the cgroup
+	// only to start init. Nothing else touches args.Spec, which both read,
+	// until they are joined.
+	type made struct {
+		c   *Container
+		l   *lock
+		err error
 	}
-	end()
-	// The cgroup is made while the gofer starts (see sandbox.StartGofer):
-	// both take about a millisecond, mostly in the kernel, and the gofer
-	// can start init only once both are done. Nothing else touches c or
-	// writes args.Spec until the two are joined.
-	cgDone := make(chan error, 1)
-	go func() { cgDone <- c.makeCgroup(conf, args.Spec) }()
+	ch := make(chan made, 1)
+	go func() {
+		c, l, err := newState(conf, args)
+		if err == nil {
+			err = c.makeCgroup(conf, args.Spec)
+		}
+		ch <- made{c, l, err}
+	}()
 	gofer, err := sandbox.StartGofer(conf, args.Spec, args.ID)
-	cgErr := <-cgDone
+	m := <-ch
+	c := m.c
+	if c != nil {
+		// Removed last: cleanups run newest first.
+		cu.add(func() { os.RemoveAll(c.dir) })
+	}
+	if m.l != nil {
+		defer m.l.release()
+	}
 	if gofer != nil {
 		// Idempotent: Start takes the gofer over and kills it itself on
 		// failure.
 		cu.add(gofer.Kill)
 	}
-	if c.Cgroup != nil && cgErr == nil {
+	if c != nil && c.Cgroup != nil && m.err == nil {
 		cu.add(func() { c.Cgroup.Rollback() })
+	}
+	if m.err != nil {
+		return nil, m.err
 	}
 	if err != nil {
 		return nil, err
-	}
-	if cgErr != nil {
-		return nil, cgErr
 	}
 	boot, err := c.bootMessage(args)
 	if err != nil {
@@ -129,7 +115,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 			f.Close()
 		}
 	}()
-	end = log.Span("create/spawn")
+	end := log.Span("create/spawn")
 	autoStart := args.start && !hasCreateHooks(args.Spec)
 	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup, Gofer: gofer, AutoStart: autoStart})
 	end()
@@ -197,6 +183,38 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	cu.release()
 	log.Debugf("created container %s", c.describe())
 	return c, nil
+}
+
+// newState makes the container's state directory, locked: its mkdir is
+// the uniqueness check (of two creates of one id, one fails here). c is
+// nil unless the directory was made.
+func newState(conf *config.Config, args CreateArgs) (c *Container, l *lock, err error) {
+	defer log.Span("create/state")()
+	if err := os.MkdirAll(conf.RootDir, 0o711); err != nil {
+		return nil, nil, fmt.Errorf("creating root directory: %w", err)
+	}
+	dir := stateDir(conf.RootDir, args.ID)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, nil, fmt.Errorf("container with id %q %w", args.ID, ErrExist)
+		}
+		return nil, nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	c = &Container{
+		ID:      args.ID,
+		Bundle:  args.Bundle,
+		Spec:    args.Spec,
+		Created: time.Now(),
+		Owner:   os.Getuid(),
+		dir:     dir,
+	}
+	if c.dirID, err = dirID(dir); err != nil {
+		return c, nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	if l, err = takeLock(dir, true, true); err != nil {
+		return c, nil, err
+	}
+	return c, l, nil
 }
 
 // makeCgroup makes the container's cgroup with its limits (none when
