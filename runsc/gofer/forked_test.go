@@ -91,14 +91,24 @@ func TestForkedInitUnsupported(t *testing.T) {
 		t.Fatalf("the default spec: %s", why)
 	}
 	for name, change := range map[string]func(*specs.Spec, *config.Config, *control.Message){
-		"rootless":  func(_ *specs.Spec, c *config.Config, _ *control.Message) { c.Rootless = true },
-		"terminal":  func(s *specs.Spec, _ *config.Config, _ *control.Message) { s.Process.Terminal = true },
-		"userns":    func(s *specs.Spec, _ *config.Config, _ *control.Message) { s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace}) },
-		"timens":    func(s *specs.Spec, _ *config.Config, _ *control.Message) { s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace}) },
-		"hooks":     func(s *specs.Spec, _ *config.Config, _ *control.Message) { s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true"}}} },
-		"listener":  func(s *specs.Spec, _ *config.Config, _ *control.Message) { s.Linux.Seccomp = &specs.LinuxSeccomp{ListenerPath: "/run/x.sock"} },
-		"overlay":   func(_ *specs.Spec, _ *config.Config, m *control.Message) { m.Gofer.RootfsOverlay = "tmpfs" },
-		"idmap":     func(s *specs.Spec, _ *config.Config, _ *control.Message) { s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/x", Options: []string{"bind", "idmap"}}) },
+		"rootless": func(_ *specs.Spec, c *config.Config, _ *control.Message) { c.Rootless = true },
+		"terminal": func(s *specs.Spec, _ *config.Config, _ *control.Message) { s.Process.Terminal = true },
+		"userns": func(s *specs.Spec, _ *config.Config, _ *control.Message) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		},
+		"timens": func(s *specs.Spec, _ *config.Config, _ *control.Message) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		},
+		"hooks": func(s *specs.Spec, _ *config.Config, _ *control.Message) {
+			s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true"}}}
+		},
+		"listener": func(s *specs.Spec, _ *config.Config, _ *control.Message) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{ListenerPath: "/run/x.sock"}
+		},
+		"overlay": func(_ *specs.Spec, _ *config.Config, m *control.Message) { m.Gofer.RootfsOverlay = "tmpfs" },
+		"idmap": func(s *specs.Spec, _ *config.Config, _ *control.Message) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/x", Options: []string{"bind", "idmap"}})
+		},
 		"idmapFile": func(_ *specs.Spec, _ *config.Config, m *control.Message) { m.FileNames = []string{IdmappedRootfsFile} },
 		"no args":   func(s *specs.Spec, _ *config.Config, _ *control.Message) { s.Process.Args = nil },
 	} {
