@@ -152,7 +152,10 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr 
 		}
 	}
 	attr := &syscall.SysProcAttr{}
-	if err := a.intoCgroup(attr); err != nil {
+	end := log.Span("gofer/enter-cgroup")
+	err = a.intoCgroup(attr)
+	end()
+	if err != nil {
 		return err
 	}
 	if cloneFlags&unix.CLONE_NEWCGROUP != 0 {
@@ -177,13 +180,14 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr 
 		return fmt.Errorf("opening runsc binary: %w", err)
 	}
 
-	end := log.Span("gofer/rootfs")
+	end = log.Span("gofer/rootfs")
 	rootfs, err := prepareRootfsForked(spec)
 	end()
 	if err != nil {
 		return err
 	}
 	defer rootfs.close()
+	end = log.Span("gofer/program")
 	// Now rooted in the container's root, like init.
 	if path, ok := specutils.HasNamespace(spec, specs.NetworkNamespace); ok && path == "" {
 		// A new network namespace gets its loopback up, as runc does.
@@ -325,6 +329,7 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr 
 		prog.clone.cgroup = uint64(attr.CgroupFD)
 	}
 
+	end()
 	end = log.Span("gofer/fork-init")
 	pid, err := forkInit(prog)
 	end()
