@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/subcommands"
 	"runsc.dev/runsc/runsc/container"
-	"runsc.dev/runsc/runsc/specutils"
 )
 
 // Create creates a container from a bundle; `start` runs its process.
@@ -62,12 +61,8 @@ func (c *Create) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcom
 	if err != nil {
 		return Errorf("%v", err)
 	}
-	spec, err := specutils.ReadSpec(bundle)
-	if err != nil {
-		return Errorf("%v", err)
-	}
 	if _, err := container.Create(conf, container.CreateArgs{
-		ID: f.Arg(0), Bundle: bundle, Spec: spec, PidFile: c.pidFile, ConsoleSocket: c.consoleSocket,
+		ID: f.Arg(0), Bundle: bundle, PidFile: c.pidFile, ConsoleSocket: c.consoleSocket,
 	}); err != nil {
 		return Errorf("%v", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/google/subcommands"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/runsc/container"
-	"runsc.dev/runsc/runsc/specutils"
 )
 
 // Run creates and starts a container, waits for it, and deletes it.
@@ -54,12 +53,8 @@ func (r *Run) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomman
 	if err != nil {
 		return Errorf("%v", err)
 	}
-	spec, err := specutils.ReadSpec(bundle)
-	if err != nil {
-		return Errorf("%v", err)
-	}
 	status, err := container.Run(conf, container.CreateArgs{
-		ID: f.Arg(0), Bundle: bundle, Spec: spec, PidFile: r.pidFile,
+		ID: f.Arg(0), Bundle: bundle, PidFile: r.pidFile,
 		ConsoleSocket: r.consoleSocket, Attached: !r.detach,
 	}, r.detach, forwardSignals())
 	if err != nil {

@@ -22,7 +22,8 @@ import (
 type CreateArgs struct {
 	// ID is the new container's id.
 	ID string
-	// Bundle is the bundle directory; Spec was read from it.
+	// Bundle is the bundle directory, and Spec its config.json: nil, and
+	// Create reads it once it has started the gofer (SpawnGofer).
 	Bundle string
 	Spec   *specs.Spec
 	// PidFile, if set, receives the sandbox's PID, written last.
@@ -61,7 +62,22 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 			cu.run()
 		}
 	}()
+	var early *sandbox.Gofer
+	if args.Spec == nil {
+		// The gofer starts before the spec is even read (SpawnGofer).
+		var err error
+		if early, err = sandbox.SpawnGofer(conf, args.ID); err != nil {
+			return nil, err
+		}
+		spec, err := specutils.ReadSpec(args.Bundle)
+		if err != nil {
+			early.Kill()
+			return nil, err
+		}
+		args.Spec = spec
+	}
 	if err := redirectNamespaces(conf.RootDir, args.ID, args.Spec); err != nil {
+		early.Kill()
 		return nil, err
 	}
 	// The state directory and the cgroup are made on a goroutine while
@@ -82,7 +98,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		}
 		ch <- made{c, l, err}
 	}()
-	gofer, err := sandbox.StartGofer(conf, args.Spec, args.ID)
+	gofer, err := early.ForSpec(conf, args.Spec, args.ID)
 	m := <-ch
 	c := m.c
 	if c != nil {

@@ -139,7 +139,46 @@ func StartGofer(conf *config.Config, spec *specs.Spec, id string) (*Gofer, error
 	return startGofer(conf, spec, id, attr, nil)
 }
 
-// startGofer starts the gofer (in cg when set) with attr.
+// SpawnGofer is StartGofer before the spec is read, for a root create
+// (nil rootless): the gofer's Go start-up then also overlaps reading and
+// checking the spec. The gofer it starts is the one any spec gets but a
+// user-namespaced one: ForSpec then kills it.
+func SpawnGofer(conf *config.Config, id string) (*Gofer, error) {
+	if conf.Rootless || conf.TestOnlySkipChroot {
+		return nil, nil
+	}
+	if !haveSysAdmin() {
+		return nil, fmt.Errorf("starting sandbox: CAP_SYS_ADMIN is required: run as root, or pass --rootless")
+	}
+	return startGofer(conf, nil, id, &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}, nil)
+}
+
+// ForSpec returns the gofer SpawnGofer started if it fits spec (what
+// StartGofer would have started), having started the network namespace
+// the spec asks for; else it kills it, and returns StartGofer's result.
+// g may be nil.
+func (g *Gofer) ForSpec(conf *config.Config, spec *specs.Spec, id string) (*Gofer, error) {
+	if g == nil {
+		return StartGofer(conf, spec, id)
+	}
+	attr, err := goferAttr(conf, spec)
+	if err != nil {
+		g.Kill()
+		return nil, err
+	}
+	if attr.Cloneflags != unix.CLONE_NEWNS {
+		g.Kill()
+		return StartGofer(conf, spec, id)
+	}
+	if wantNetNS(conf, spec, false) {
+		g.netns = make(chan netNSResult, 1)
+		go func() { g.netns <- newNetNS() }()
+	}
+	return g, nil
+}
+
+// startGofer starts the gofer (in cg when set) with attr; spec nil is
+// SpawnGofer's.
 func startGofer(conf *config.Config, spec *specs.Spec, id string, attr *syscall.SysProcAttr, cg *cgroup.Cgroup) (_ *Gofer, retErr error) {
 	g := &Gofer{userns: attr.Cloneflags&unix.CLONE_NEWUSER != 0, early: cg == nil && !conf.Rootless}
 	defer func() {
@@ -149,7 +188,7 @@ func startGofer(conf *config.Config, spec *specs.Spec, id string, attr *syscall.
 	}()
 	// Made while the gofer starts, instead of by the gofer's clone of
 	// init: see newNetNS.
-	if wantNetNS(conf, spec, g.userns) {
+	if spec != nil && wantNetNS(conf, spec, g.userns) {
 		g.netns = make(chan netNSResult, 1)
 		go func() { g.netns <- newNetNS() }()
 	}
@@ -180,8 +219,11 @@ func startGofer(conf *config.Config, spec *specs.Spec, id string, attr *syscall.
 }
 
 // Kill kills and reaps a gofer that Start was not given, and releases
-// what it holds.
+// what it holds. g may be nil.
 func (g *Gofer) Kill() {
+	if g == nil {
+		return
+	}
 	if g.cmd != nil && g.cmd.Process != nil {
 		g.cmd.Process.Kill()
 		g.cmd.Wait()
