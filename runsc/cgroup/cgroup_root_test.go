@@ -5,6 +5,7 @@ package cgroup
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -510,14 +511,34 @@ func TestRootSystemdPath(t *testing.T) {
 // it: whichever thread the spawn ran on, the main one included, has left
 // the cgroup once Spawn has returned and that thread has exited.
 func TestRootSpawnBornInCgroup(t *testing.T) {
+	t.Run("by path", func(t *testing.T) { testSpawnBornInCgroup(t, false) })
+	t.Run("with ThreadFiles", func(t *testing.T) { testSpawnBornInCgroup(t, true) })
+}
+
+func testSpawnBornInCgroup(t *testing.T, withFiles bool) {
 	h := rootHost(t)
 	c := newRootCgroup(t, h, &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(32))}})
 	if err := c.Prepare(); err != nil {
 		t.Fatal(err)
 	}
+	var files []*os.File
+	if withFiles {
+		var err error
+		if files, err = c.ThreadFiles(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			for _, f := range files {
+				f.Close()
+			}
+		}()
+	}
 	for round := 0; round < 20; round++ {
 		var cmd *exec.Cmd
-		err := c.Spawn(func(cgroupFD int) ([]int, error) {
+		err := c.SpawnWith(files, func(cgroupFD int) ([]int, error) {
+			if withFiles && c.Unified != "" && cgroupFD < 0 {
+				return nil, errors.New("no cgroup2 fd from the ThreadFiles")
+			}
 			cmd = exec.Command("sleep", "300")
 			if cgroupFD >= 0 {
 				cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cgroupFD}

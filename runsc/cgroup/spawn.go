@@ -38,14 +38,43 @@ import (
 // is called again with -1 and the children are moved in with Join (the
 // slow path). The cgroup must have been made (Create) first.
 func (c *Cgroup) Spawn(start func(cgroupFD int) ([]int, error)) error {
+	return c.SpawnWith(nil, start)
+}
+
+// SpawnWith is Spawn with the cgroup's files already open (ThreadFiles,
+// nil: Spawn opens what it needs by path), which saves a path lookup per
+// hierarchy.
+func (c *Cgroup) SpawnWith(files []*os.File, start func(cgroupFD int) ([]int, error)) error {
 	var err error
 	// The thread is thrown away afterwards instead of going back to the
 	// scheduler from inside the container's cgroup.
-	osthread.Throwaway(func() { err = c.spawnOnThread(start) })
+	osthread.Throwaway(func() { err = c.spawnOnThread(files, start) })
 	return err
 }
 
-func (c *Cgroup) spawnOnThread(start func(cgroupFD int) ([]int, error)) error {
+func (c *Cgroup) spawnOnThread(files []*os.File, start func(cgroupFD int) ([]int, error)) error {
+	if files != nil {
+		var tasks []*os.File
+		fd := -1
+		for _, f := range files {
+			switch f.Name() {
+			case TasksFileName:
+				tasks = append(tasks, f)
+			case Cgroup2DirName:
+				fd = int(f.Fd())
+			}
+		}
+		if err := EnterThread(tasks); err == nil {
+			if _, err := start(fd); err == nil {
+				return nil
+			} else {
+				debugf("cgroup: spawning into %s: %v; retrying, then joining", c.Unified, err)
+			}
+		} else {
+			debugf("cgroup: %v", err)
+		}
+		return c.spawnJoin(start)
+	}
 	placed := c.enterThread() == nil
 	fd := -1
 	if placed && c.Unified != "" {
@@ -64,6 +93,11 @@ func (c *Cgroup) spawnOnThread(start func(cgroupFD int) ([]int, error)) error {
 		}
 		debugf("cgroup: spawning into %s: %v; retrying, then joining", c.Unified, err)
 	}
+	return c.spawnJoin(start)
+}
+
+// spawnJoin is Spawn's slow path: start outside the cgroup, then Join.
+func (c *Cgroup) spawnJoin(start func(cgroupFD int) ([]int, error)) error {
 	pids, err := start(-1)
 	if err != nil {
 		return err

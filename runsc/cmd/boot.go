@@ -124,19 +124,24 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("making / a slave mount: %w", err)
 	}
+	end := log.Span("sandbox/chroot")
 	if err := prepareChroot(chroot, exe); err != nil {
 		return err
 	}
 	if err := pivotIntoChroot(chroot); err != nil {
 		return err
 	}
+	end()
 	if !conf.Rootless {
 		// Becoming nobody drops every capability, on every thread: no
 		// re-execution needed (the binary we run from is read-only
 		// already), which would cost a second Go start-up on the path to
 		// created.
 		exe.Close()
-		if err := dropToNobody(); err != nil {
+		end := log.Span("sandbox/nobody")
+		err := dropToNobody()
+		end()
+		if err != nil {
 			return err
 		}
 		create.Close()
@@ -197,7 +202,10 @@ func (b *Boot) serveHandoff(conf *config.Config, handoff *control.Message) {
 		os.Exit(1)
 	}
 	if !conf.TestOnlySkipChroot {
-		if err := boot.InstallSandboxFilter(); err != nil {
+		end := log.Span("sandbox/seccomp")
+		err := boot.InstallSandboxFilter()
+		end()
+		if err != nil {
 			fail(err)
 		}
 	}

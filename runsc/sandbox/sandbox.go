@@ -210,7 +210,7 @@ func startGofer(conf *config.Config, spec *specs.Spec, id string, attr *syscall.
 	defer peer.Close()
 	g.conn = conn
 	end := log.Span("create/spawn/gofer")
-	g.cmd, g.proc, err = spawn(cg, "runsc-gofer", append(conf.ToFlags(), "gofer", id), peer, g.exe, g.null, attr)
+	g.cmd, g.proc, err = spawn(cg, nil, "runsc-gofer", append(conf.ToFlags(), "gofer", id), peer, g.exe, g.null, attr)
 	end()
 	if err != nil {
 		return nil, fmt.Errorf("starting gofer: %w", err)
@@ -327,17 +327,22 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	}
 	defer initEnd.Close()
 	gb.Files = append(gb.Files, initEnd)
-	if g.early && args.Cgroup != nil {
-		files, err := args.Cgroup.ThreadFiles()
-		if err != nil {
+	// Opened once: for the gofer started outside the cgroup, and for the
+	// sandbox's spawn into it.
+	var cgFiles []*os.File
+	if args.Cgroup != nil {
+		var err error
+		if cgFiles, err = args.Cgroup.ThreadFiles(); err != nil {
 			return nil, err
 		}
 		defer func() {
-			for _, f := range files {
+			for _, f := range cgFiles {
 				f.Close()
 			}
 		}()
-		gb.Files = append(gb.Files, files...)
+		if g.early {
+			gb.Files = append(gb.Files, cgFiles...)
+		}
 	}
 	if err := g.conn.Send(gb); err != nil {
 		return nil, fmt.Errorf("sending boot message to gofer: %w", err)
@@ -349,7 +354,7 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	}
 	sbArgv = append(sbArgv, args.ID)
 	end := log.Span("create/spawn/sandbox")
-	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, "runsc-sandbox", sbArgv, sbPeer, g.exe, g.null, sbAttr)
+	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, cgFiles, "runsc-sandbox", sbArgv, sbPeer, g.exe, g.null, sbAttr)
 	end()
 	if err != nil {
 		return nil, fmt.Errorf("starting sandbox: %w", err)
@@ -389,8 +394,9 @@ func named(f *os.File, name string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), name), nil
 }
 
-// spawn starts a helper (startHelper), born in cg when it is set.
-func spawn(cg *cgroup.Cgroup, name string, argv []string, boot, exe, null *os.File, attr *syscall.SysProcAttr) (*exec.Cmd, specutils.Proc, error) {
+// spawn starts a helper (startHelper), born in cg when it is set (with
+// its ThreadFiles cgFiles, when open).
+func spawn(cg *cgroup.Cgroup, cgFiles []*os.File, name string, argv []string, boot, exe, null *os.File, attr *syscall.SysProcAttr) (*exec.Cmd, specutils.Proc, error) {
 	var cmd *exec.Cmd
 	start := func(cgroupFD int) ([]int, error) {
 		var err error
@@ -401,7 +407,7 @@ func spawn(cg *cgroup.Cgroup, name string, argv []string, boot, exe, null *os.Fi
 	}
 	var err error
 	if cg != nil {
-		err = cg.Spawn(start)
+		err = cg.SpawnWith(cgFiles, start)
 	} else {
 		_, err = start(-1)
 	}
