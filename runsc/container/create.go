@@ -81,10 +81,10 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		return nil, err
 	}
 	// The state directory and the cgroup are made on a goroutine while
-	// the gofer starts (see sandbox.StartGofer): both take about a
-	// millisecond, mostly in the kernel, and the gofer needs the cgroup
-	// only to start init. Nothing else touches args.Spec, which both read,
-	// until they are joined.
+	// the gofer starts (see sandbox.StartGofer) and is sent its boot
+	// message (Gofer.Boot): both take about a millisecond, mostly in the
+	// kernel, and the gofer needs the cgroup only to start init. Nothing
+	// else touches args.Spec, which all read, until they are joined.
 	type made struct {
 		c   *Container
 		l   *lock
@@ -98,8 +98,21 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		}
 		ch <- made{c, l, err}
 	}()
+	autoStart := args.start && !hasCreateHooks(args.Spec)
 	gofer, err := early.ForSpec(conf, args.Spec, args.ID)
+	var boot *control.Message
+	if err == nil {
+		boot, err = bootMessage(args)
+	}
+	if err == nil && gofer.CanBoot() {
+		// The gofer builds the rootfs while the cgroup is made: its boot
+		// message goes now, the cgroup's files with Start.
+		err = gofer.Boot(conf, args.Spec, boot, autoStart)
+	}
 	m := <-ch
+	if boot != nil {
+		defer closeFiles(boot.Files)
+	}
 	c := m.c
 	if c != nil {
 		// Removed last: cleanups run newest first.
@@ -122,17 +135,10 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	boot, err := c.bootMessage(args)
-	if err != nil {
+	if err := c.addListener(boot); err != nil {
 		return nil, err
 	}
-	defer func() {
-		for _, f := range boot.Files {
-			f.Close()
-		}
-	}()
 	end := log.Span("create/spawn")
-	autoStart := args.start && !hasCreateHooks(args.Spec)
 	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup, Gofer: gofer, AutoStart: autoStart})
 	end()
 	if err != nil {
@@ -298,30 +304,19 @@ func sandboxExitError(sb *sandbox.Sandbox, err error) error {
 // bootMessage assembles the files of the sandbox's and the gofer's boot
 // messages (sandbox.Boot* indexes): the spec as a sealed memfd, the control
 // listener, stdio and the console socket.
-func (c *Container) bootMessage(args CreateArgs) (_ *control.Message, retErr error) {
-	m := &control.Message{Type: control.Boot, ID: c.ID, Bundle: c.Bundle}
+func bootMessage(args CreateArgs) (_ *control.Message, retErr error) {
+	m := &control.Message{Type: control.Boot, ID: args.ID, Bundle: args.Bundle}
 	defer func() {
 		if retErr != nil {
-			for _, f := range m.Files {
-				f.Close()
-			}
+			closeFiles(m.Files)
 		}
 	}()
 	specFile, err := specutils.SealedSpecFile(args.Spec)
 	if err != nil {
 		return nil, err
 	}
-	m.Files = append(m.Files, specFile)
-	l, err := control.Listen(c.socketPath())
-	if err != nil {
-		return nil, err
-	}
-	lf, err := l.File("listener")
-	l.Close()
-	if err != nil {
-		return nil, fmt.Errorf("control listener: %w", err)
-	}
-	m.Files = append(m.Files, lf)
+	// The control listener comes later (addListener).
+	m.Files = append(m.Files, specFile, nil)
 	for _, f := range []*os.File{os.Stdin, os.Stdout, os.Stderr} {
 		m.Files = append(m.Files, dupFile(f))
 	}
@@ -339,6 +334,31 @@ func (c *Container) bootMessage(args CreateArgs) (_ *control.Message, retErr err
 		}
 	}
 	return m, nil
+}
+
+// addListener puts the control socket's listener, in the state
+// directory, into the boot message.
+func (c *Container) addListener(m *control.Message) error {
+	l, err := control.Listen(c.socketPath())
+	if err != nil {
+		return err
+	}
+	lf, err := l.File("listener")
+	l.Close()
+	if err != nil {
+		return fmt.Errorf("control listener: %w", err)
+	}
+	m.Files[sandbox.BootListener] = lf
+	return nil
+}
+
+// closeFiles closes files, skipping nils.
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		if f != nil {
+			f.Close()
+		}
+	}
 }
 
 // dupFile duplicates f so the boot message owns its own copy.

@@ -36,6 +36,10 @@ const (
 	// socket to the sandbox, idmapped mounts), and the sandbox to its
 	// serving phase (across its re-exec, rootless).
 	Boot Type = "boot"
+	// Cgroup: create -> gofer, after a Boot with GoferBoot.CgroupLater,
+	// once the container's cgroup exists with its limits: its files
+	// (cgroup.ThreadFiles). The gofer starts on the rootfs meanwhile.
+	Cgroup Type = "cgroup"
 	// Ready: init -> gofer -> sandbox -> create. The container is created;
 	// InitPID (host PID) and GoferPID are set.
 	Ready Type = "ready"
@@ -107,6 +111,9 @@ type GoferBoot struct {
 	// "" without: the gofer then prepares root.path before init builds the
 	// rootfs from it.
 	RootfsOverlay string `json:"rootfsOverlay,omitempty"`
+	// CgroupLater says that the cgroup's files follow in a Cgroup
+	// message instead of coming with the boot message.
+	CgroupLater bool `json:"cgroupLater,omitempty"`
 }
 
 // MaxMessageSize bounds one message (an exec's argv and env near ARG_MAX fit).

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -38,6 +39,10 @@ type forkedInit struct {
 	// hostProc is the host's procfs, where init's namespaces are opened
 	// once it is Ready (a zombie has none), until then.
 	hostProc int
+	// relaying counts a relayStart past Start, answering the sandbox:
+	// the gofer reports init's exit only after that answer, which an init
+	// that fails its execve and exits would otherwise race.
+	relaying sync.WaitGroup
 	// describe names a failed step of the child.
 	describe func(statusRecord) string
 }
@@ -151,19 +156,28 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr 
 			return fmt.Errorf("entering the container's namespaces: %w", err)
 		}
 	}
+	// This thread enters the container's cgroups, for init to be born
+	// there, as late as it can: create may still be making them. A v1
+	// cgroup mount shows the mounter's cgroup namespace root, this
+	// thread's cgroups then: it enters them first.
 	attr := &syscall.SysProcAttr{}
-	end := log.Span("gofer/enter-cgroup")
-	err = a.intoCgroup(attr)
-	end()
-	if err != nil {
-		return err
-	}
-	if cloneFlags&unix.CLONE_NEWCGROUP != 0 {
-		// A v1 cgroup mount shows the mounter's cgroup namespace root:
-		// this thread's cgroups, which are the container's now.
-		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-			return fmt.Errorf("entering a cgroup namespace: %w", err)
+	entered := false
+	enterCgroup := func() error {
+		if entered {
+			return nil
 		}
+		entered = true
+		end := log.Span("gofer/enter-cgroup")
+		defer end()
+		if err := a.intoCgroup(attr); err != nil {
+			return err
+		}
+		if cloneFlags&unix.CLONE_NEWCGROUP != 0 {
+			if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+				return fmt.Errorf("entering a cgroup namespace: %w", err)
+			}
+		}
+		return nil
 	}
 	// Before the pivot hides the host's: init's namespaces and start
 	// time are read there.
@@ -180,10 +194,13 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr 
 		return fmt.Errorf("opening runsc binary: %w", err)
 	}
 
-	end = log.Span("gofer/rootfs")
-	rootfs, err := prepareRootfsForked(spec)
+	end := log.Span("gofer/rootfs")
+	rootfs, err := prepareRootfsForked(spec, enterCgroup)
 	end()
 	if err != nil {
+		return err
+	}
+	if err := enterCgroup(); err != nil {
 		return err
 	}
 	defer rootfs.close()
@@ -578,6 +595,9 @@ func (f *forkedInit) relayStart() {
 			return
 		}
 	}
+	// Before init may go: its failure is answered before its exit.
+	f.relaying.Add(1)
+	defer f.relaying.Done()
 	if _, err := f.start.Write([]byte{1}); err != nil {
 		// init is gone (killed: it reads the byte before anything else).
 		log.Debugf("starting init: %v", err)

@@ -78,6 +78,37 @@ type Agent struct {
 	// into it from a thread that entered it.
 	cgroupTasks []*os.File
 	cgroup2     *os.File
+	// cgroupLater is set until the Cgroup message that a boot message
+	// with GoferBoot.CgroupLater announced has been read (awaitCgroup).
+	cgroupLater bool
+}
+
+// awaitCgroup reads the cgroup's files, if they come after the boot
+// message: create sends them once the cgroup exists, before it hands our
+// socket to the sandbox.
+func (a *Agent) awaitCgroup() error {
+	if !a.cgroupLater {
+		return nil
+	}
+	a.cgroupLater = false
+	end := log.Span("gofer/await-cgroup")
+	m, err := a.sandbox.Recv()
+	end()
+	if err != nil {
+		return fmt.Errorf("reading the cgroup message: %w", err)
+	}
+	defer func() {
+		for _, f := range m.Files {
+			f.Close()
+		}
+	}()
+	switch m.Type {
+	case control.Cgroup:
+		return a.takeCgroupFiles(m)
+	case control.Error:
+		return fmt.Errorf("creating the cgroup: %s", m.Err)
+	}
+	return fmt.Errorf("unexpected %q instead of the cgroup message", m.Type)
 }
 
 // takeCgroupFiles keeps the cgroup files of the boot message.
@@ -108,6 +139,9 @@ func (a *Agent) takeCgroupFiles(msg *control.Message) error {
 // container's cgroup, when the gofer is not in it: the thread enters the
 // v1 cgroups, and attr clones into the cgroup2 one.
 func (a *Agent) intoCgroup(attr *syscall.SysProcAttr) error {
+	if err := a.awaitCgroup(); err != nil {
+		return err
+	}
 	if err := cgroup.EnterThread(a.cgroupTasks); err != nil {
 		return err
 	}
@@ -151,7 +185,7 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 		msg.Files[BootSpec].Close()
 		msg.Files[BootSpec] = f
 	}
-	a := &Agent{conf: conf, sandbox: sandbox, origNS: ownNamespaces(), execExited: make(chan *control.Message, 16)}
+	a := &Agent{conf: conf, sandbox: sandbox, origNS: ownNamespaces(), execExited: make(chan *control.Message, 16), cgroupLater: msg.Gofer.CgroupLater}
 	if err := a.takeCgroupFiles(msg); err != nil {
 		return nil, err
 	}
@@ -386,6 +420,9 @@ func (a *Agent) Run() error {
 	for {
 		select {
 		case status := <-exited:
+			if a.forked != nil {
+				a.forked.relaying.Wait()
+			}
 			return a.sandbox.Send(&control.Message{Type: control.Exited, PID: a.initP.Pid, Status: status})
 		case m := <-a.execExited:
 			a.sandbox.Send(m)

@@ -133,7 +133,9 @@ func forkedRootfsUnsupported(spec *specs.Spec) string {
 
 // prepareRootfsForked is prepareRootfs and FinalizeRootfs done by the
 // gofer, on its locked thread that has entered the container's
-// namespaces but its pid one, for a forked init to finish
+// namespaces but its pid one (and calls enterCgroup before a v1 cgroup
+// mount, which shows the cgroups of its mounter), for a forked init to
+// finish
 // (forkedRootfs): every mount but procfs and cgroup2 ones, whose
 // destinations it resolves and opens; /dev; linux.sysctl (through the
 // host's procfs, which a thread in the container's network and ipc
@@ -141,7 +143,7 @@ func forkedRootfsUnsupported(spec *specs.Spec) string {
 // but under init's mounts; then the pivot, which moves the whole gofer,
 // as init's pivot did. Paths under the root are resolved as in
 // prepareRootfs, before the pivot through the host's /proc/self/fd.
-func prepareRootfsForked(spec *specs.Spec) (_ *forkedRootfs, retErr error) {
+func prepareRootfsForked(spec *specs.Spec, enterCgroup func() error) (_ *forkedRootfs, retErr error) {
 	if spec == nil || spec.Root == nil || !filepath.IsAbs(spec.Root.Path) {
 		return nil, errors.New("preparing the rootfs: root.path must be an absolute path")
 	}
@@ -173,6 +175,11 @@ func prepareRootfsForked(spec *specs.Spec) (_ *forkedRootfs, retErr error) {
 		m := &spec.Mounts[i]
 		fstype := forkedMountType(m)
 		if fstype == "" {
+			if m.Type == "cgroup" {
+				if err := enterCgroup(); err != nil {
+					return nil, err
+				}
+			}
 			if err := b.mount(m); err != nil {
 				return nil, err
 			}

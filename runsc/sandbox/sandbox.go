@@ -24,6 +24,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -97,6 +98,73 @@ type Gofer struct {
 	// cgroup existed: it is not in it, and gets the cgroup's files to
 	// start init and exec'd processes there.
 	early bool
+	// initConn and initPeer are the sandbox's and init's ends of their
+	// socket, once Boot has sent the latter.
+	initConn *control.Conn
+	initPeer *os.File
+}
+
+// CanBoot reports whether Boot may be called: the gofer was started
+// early (as root, in no user namespace of its own) and is not booted yet.
+// g may be nil.
+func (g *Gofer) CanBoot() bool {
+	return g != nil && g.early && !g.userns && g.initConn == nil
+}
+
+// Boot sends the gofer its boot message ahead of Start, before the
+// container's cgroup exists: the gofer builds the rootfs meanwhile, and
+// waits for the cgroup's files (control.Cgroup, sent by Start) only to
+// start init. boot holds the files as for Args.Boot, but the control
+// listener, which Start adds. Only a gofer started early (StartGofer) can
+// be booted early.
+func (g *Gofer) Boot(conf *config.Config, spec *specs.Spec, boot *control.Message, autoStart bool) (retErr error) {
+	if !g.CanBoot() {
+		return errors.New("booting the gofer early: not an early gofer, or booted already")
+	}
+	initConn, initPeer, err := control.Pair()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if retErr != nil {
+			initConn.Close()
+			initPeer.Close()
+		}
+	}()
+	gb, _ := goferBoot(conf, spec, boot, g.proc.PID, false)
+	gb.Start = autoStart
+	gb.Gofer.CgroupLater = true
+	if err := g.sendBoot(gb, initPeer, nil); err != nil {
+		return err
+	}
+	g.initConn, g.initPeer = initConn, initPeer
+	return nil
+}
+
+// sendBoot completes the gofer's boot message gb with the network
+// namespace made for it, init's end of its socket to the sandbox
+// (initPeer) and cgFiles, and sends it.
+func (g *Gofer) sendBoot(gb *control.Message, initPeer *os.File, cgFiles []*os.File) error {
+	if g.netns != nil {
+		r := <-g.netns
+		g.netns = nil
+		if r.err != nil {
+			return r.err
+		}
+		defer r.f.Close()
+		gb.Files = append(gb.Files, r.f)
+	}
+	initEnd, err := named(initPeer, control.InitConn)
+	if err != nil {
+		return err
+	}
+	defer initEnd.Close()
+	gb.Files = append(gb.Files, initEnd)
+	gb.Files = append(gb.Files, cgFiles...)
+	if err := g.conn.Send(gb); err != nil {
+		return fmt.Errorf("sending boot message to gofer: %w", err)
+	}
+	return nil
 }
 
 // haveSysAdmin reports whether this process may build the sandbox's root
@@ -249,6 +317,11 @@ func (g *Gofer) release() {
 		g.conn.Close()
 		g.conn = nil
 	}
+	if g.initConn != nil {
+		g.initConn.Close()
+		g.initPeer.Close()
+		g.initConn, g.initPeer = nil, nil
+	}
 }
 
 // openNull opens /dev/null for the helpers' stdio. It is opened before
@@ -295,38 +368,6 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	}
 	sb.Conn = conn
 	defer sbPeer.Close()
-	// The sandbox relays start to init on a socket of their own.
-	initConn, initPeer, err := control.Pair()
-	if err != nil {
-		return nil, err
-	}
-	defer initConn.Close()
-	defer initPeer.Close()
-
-	// The gofer's boot message waits for it in its socket; the sandbox
-	// then gets the other end.
-	gb, trees := goferBoot(conf, args.Spec, args.Boot, sb.Gofer.PID, g.userns)
-	gb.Start = args.AutoStart
-	defer func() {
-		for _, t := range trees {
-			t.Close()
-		}
-	}()
-	if g.netns != nil {
-		r := <-g.netns
-		g.netns = nil
-		if r.err != nil {
-			return nil, r.err
-		}
-		defer r.f.Close()
-		gb.Files = append(gb.Files, r.f)
-	}
-	initEnd, err := named(initPeer, control.InitConn)
-	if err != nil {
-		return nil, err
-	}
-	defer initEnd.Close()
-	gb.Files = append(gb.Files, initEnd)
 	// Opened once: for the gofer started outside the cgroup, and for the
 	// sandbox's spawn into it.
 	var cgFiles []*os.File
@@ -340,12 +381,47 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 				f.Close()
 			}
 		}()
-		if g.early {
-			gb.Files = append(gb.Files, cgFiles...)
+	}
+	// The gofer's boot message (and its cgroup files) wait for it in its
+	// socket; the sandbox then gets the other end. The sandbox relays
+	// start to init on a socket of their own.
+	initConn, initPeer := g.initConn, g.initPeer
+	g.initConn, g.initPeer = nil, nil
+	booted := initConn != nil
+	if !booted {
+		var err error
+		if initConn, initPeer, err = control.Pair(); err != nil {
+			return nil, err
 		}
 	}
-	if err := g.conn.Send(gb); err != nil {
-		return nil, fmt.Errorf("sending boot message to gofer: %w", err)
+	defer initConn.Close()
+	defer initPeer.Close()
+	if booted {
+		// Boot said CgroupLater.
+		m := &control.Message{Type: control.Cgroup, Files: cgFiles}
+		if err := g.conn.Send(m); err != nil {
+			// The gofer failed on the rootfs and hung up: its error is
+			// waiting in the socket.
+			if r, rerr := g.conn.Recv(); rerr == nil && r.Type == control.Error {
+				return nil, fmt.Errorf("creating container: %s", r.Err)
+			}
+			return nil, fmt.Errorf("sending the cgroup to gofer: %w", err)
+		}
+	} else {
+		gb, trees := goferBoot(conf, args.Spec, args.Boot, sb.Gofer.PID, g.userns)
+		gb.Start = args.AutoStart
+		defer func() {
+			for _, t := range trees {
+				t.Close()
+			}
+		}()
+		var files []*os.File
+		if g.early {
+			files = cgFiles
+		}
+		if err := g.sendBoot(gb, initPeer, files); err != nil {
+			return nil, err
+		}
 	}
 
 	sbArgv := append(conf.ToFlags(), "boot", "--bundle="+args.Bundle)
