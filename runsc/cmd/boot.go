@@ -80,10 +80,12 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 // setUp is the sandbox's privileged phase: it builds the chroot and drops
 // its privileges (re-executing itself when rootless), then serves. Create
 // hears the gofer's Ready only once that is done (Server.WaitReady).
-func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *control.Message) error {
-	if len(msg.Files) <= boot.BootInit {
-		return fmt.Errorf("boot message has %d files", len(msg.Files))
-	}
+//
+// It needs only its first boot message, first (the runsc binary to bind
+// into the chroot), which create sends as it starts the sandbox: it sets
+// up while create finishes the container, and reads the second, the
+// files it serves with (boot.Boot*), once it is nobody.
+func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, first *control.Message) error {
 	// The exit-status file is opened now, as root: the sandbox writes the
 	// container's status into it once it has become nobody.
 	exitFile, err := os.OpenFile(filepath.Join(conf.RootDir, id, "exit-status"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -98,24 +100,40 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 			return err
 		}
 	}
-	handoff := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID, Start: msg.Start}
-	handoff.Files = make([]*os.File, boot.HandoffExitFile+1)
-	if handoff.Files[boot.HandoffCreate], err = create.File(); err != nil {
-		return err
-	}
-	handoff.Files[boot.HandoffListener] = msg.Files[boot.BootListener]
-	handoff.Files[boot.HandoffGofer] = msg.Files[boot.BootGofer]
-	handoff.Files[boot.HandoffInit] = msg.Files[boot.BootInit]
-	handoff.Files[boot.HandoffExitFile] = exitFile
-	if debugLog != nil {
-		handoff.Files = append(handoff.Files, debugLog)
+	// handoff reads the second boot message and builds what the serving
+	// phase gets.
+	handoff := func() (*control.Message, error) {
+		msg, err := create.Recv()
+		if err != nil {
+			return nil, fmt.Errorf("reading the second boot message: %w", err)
+		}
+		if msg.Type != control.Boot || len(msg.Files) <= boot.BootInit {
+			return nil, fmt.Errorf("bad second boot message %q with %d files", msg.Type, len(msg.Files))
+		}
+		h := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID, Start: msg.Start}
+		h.Files = make([]*os.File, boot.HandoffExitFile+1)
+		if h.Files[boot.HandoffCreate], err = create.File(); err != nil {
+			return nil, err
+		}
+		h.Files[boot.HandoffListener] = msg.Files[boot.BootListener]
+		h.Files[boot.HandoffGofer] = msg.Files[boot.BootGofer]
+		h.Files[boot.HandoffInit] = msg.Files[boot.BootInit]
+		h.Files[boot.HandoffExitFile] = exitFile
+		if debugLog != nil {
+			h.Files = append(h.Files, debugLog)
+		}
+		return h, nil
 	}
 	if conf.TestOnlySkipChroot {
-		b.serveHandoff(conf, handoff)
+		h, err := handoff()
+		if err != nil {
+			return err
+		}
+		b.serveHandoff(conf, h)
 		return nil
 	}
 	chroot := os.TempDir()
-	exe, err := chrootBinary(msg.File(sandbox.Binary))
+	exe, err := chrootBinary(first.File(sandbox.Binary))
 	if err != nil {
 		return err
 	}
@@ -144,17 +162,25 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, msg *
 		if err != nil {
 			return err
 		}
+		h, err := handoff()
+		if err != nil {
+			return err
+		}
 		create.Close()
-		b.serveHandoff(conf, handoff)
+		b.serveHandoff(conf, h)
 		return nil
 	}
 	// The handed-off files travel to the re-executed sandbox as one
 	// message queued on a socket that becomes its fd 3.
+	h, err := handoff()
+	if err != nil {
+		return err
+	}
 	self, peer, err := control.Pair()
 	if err != nil {
 		return err
 	}
-	if err := self.Send(handoff); err != nil {
+	if err := self.Send(h); err != nil {
 		return err
 	}
 	if err := unix.Dup3(int(peer.Fd()), bootFD, 0); err != nil {

@@ -85,21 +85,42 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	// message (Gofer.Boot): both take about a millisecond, mostly in the
 	// kernel, and the gofer needs the cgroup only to start init. Nothing
 	// else touches args.Spec, which all read, until they are joined.
+	gofer, err := early.ForSpec(conf, args.Spec, args.ID)
+	if err != nil {
+		return nil, err
+	}
+	// An early gofer gets an early sandbox too: spawned as soon as the
+	// cgroup's directories exist, it sets up while the limits are
+	// written and the gofer builds the rootfs.
+	earlySandbox := gofer.CanBoot()
 	type made struct {
 		c   *Container
 		l   *lock
+		sb  *sandbox.Sandbox
 		err error
 	}
 	ch := make(chan made, 1)
 	go func() {
 		c, l, err := newState(conf, args)
+		var sb *sandbox.Sandbox
 		if err == nil {
-			err = c.makeCgroup(conf, args.Spec)
+			var afterDirs func() error
+			if earlySandbox {
+				afterDirs = func() (err error) {
+					sb, err = sandbox.SpawnSandbox(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Cgroup: c.Cgroup, Gofer: gofer})
+					return err
+				}
+			}
+			err = c.makeCgroup(conf, args.Spec, afterDirs, func() {
+				if sb != nil {
+					sb.Kill()
+					sb = nil
+				}
+			})
 		}
-		ch <- made{c, l, err}
+		ch <- made{c, l, sb, err}
 	}()
 	autoStart := args.start && !hasCreateHooks(args.Spec)
-	gofer, err := early.ForSpec(conf, args.Spec, args.ID)
 	var boot *control.Message
 	if err == nil {
 		boot, err = bootMessage(args)
@@ -129,6 +150,10 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	if c != nil && c.Cgroup != nil && m.err == nil {
 		cu.add(func() { c.Cgroup.Rollback() })
 	}
+	if m.sb != nil {
+		// Killed before the cgroup's rollback: it is in it.
+		cu.add(m.sb.Kill)
+	}
 	if m.err != nil {
 		return nil, m.err
 	}
@@ -139,7 +164,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		return nil, err
 	}
 	end := log.Span("create/spawn")
-	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup, Gofer: gofer, AutoStart: autoStart})
+	sb, err := sandbox.Start(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Spec: args.Spec, Boot: boot, Cgroup: c.Cgroup, Gofer: gofer, Sandbox: m.sb, AutoStart: autoStart})
 	end()
 	if err != nil {
 		return nil, err
@@ -240,14 +265,16 @@ func newState(conf *config.Config, args CreateArgs) (c *Container, l *lock, err 
 }
 
 // makeCgroup makes the container's cgroup with its limits (none when
-// rootless), saving container.json first: a create killed from then on
+// rootless), calling afterDirs (when set) once its directories exist,
+// before the limits, and undoAfterDirs if it must undo that; it saves
+// container.json first: a create killed from then on
 // leaves a state naming the cgroup, which delete removes (and whose
 // processes it kills). The limits are written before init and the sandbox
 // are born in it, and before the gofer (started early, outside it) may
 // start init there: a v1 device list is rewritten as deny-all then
 // allows, and init opening /dev/null in between fails (seen at 10 creates
 // at a time). On failure, the caller rolls back a c.Cgroup left set.
-func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec) error {
+func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec, afterDirs func() error, undoAfterDirs func()) error {
 	defer log.Span("create/cgroup")()
 	if !conf.Rootless {
 		var res *specs.LinuxResources
@@ -272,12 +299,33 @@ func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec) error {
 		c.Cgroup = nil // Nothing made yet: nothing to roll back.
 		return err
 	}
-	if c.Cgroup != nil {
+	if c.Cgroup == nil {
+		return nil
+	}
+	if afterDirs == nil {
 		if err := c.Cgroup.Prepare(); err != nil {
 			// Prepare removed what it made.
 			c.Cgroup = nil
 			return err
 		}
+		return nil
+	}
+	if err := c.Cgroup.Create(); err != nil {
+		// Create removed what it made.
+		c.Cgroup = nil
+		return err
+	}
+	err := afterDirs()
+	if err == nil {
+		err = c.Cgroup.Set(c.Cgroup.Resources)
+	}
+	if err != nil {
+		undoAfterDirs()
+		if rerr := c.Cgroup.Rollback(); rerr != nil {
+			log.Debugf("cgroup: cleanup after failed create: %v", rerr)
+		}
+		c.Cgroup = nil
+		return err
 	}
 	return nil
 }

@@ -29,8 +29,10 @@ type Type string
 // Message types. Requests flow from runsc commands towards the container's
 // init; each is answered by Ack (with any result fields set) or Error.
 const (
-	// Boot carries a process's startup state: create -> sandbox (files:
-	// control listener, sockets to the gofer and to init), create -> gofer
+	// Boot carries a process's startup state: create -> sandbox, twice
+	// (first the runsc binary to bind into its chroot, which it sets up
+	// with; then the control listener and its sockets to the gofer and to
+	// init), create -> gofer
 	// (spec, stdio, console, init's socket, idmapped mounts, cgroup files,
 	// network namespace; and Gofer), gofer -> init (spec, console, its
 	// socket to the sandbox, idmapped mounts), and the sandbox to its

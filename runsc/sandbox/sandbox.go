@@ -1,24 +1,26 @@
 // Package sandbox starts the two runsc processes that serve a container,
 // both children of `runsc create`, and talks to them:
 //
-//   - the gofer (`runsc gofer`, runsc-gofer), started first (StartGofer),
-//     in the container's user and mount namespaces, which starts the
-//     container's init and exec'd processes in the container's cgroup. Its
-//     boot message (the spec, the container's stdio and console, the
-//     cgroup's files) is queued by create on the gofer's socket before the
-//     sandbox is handed the other end: the gofer reads it, and then the
-//     sandbox's requests, on its fd 3.
+//   - the gofer (`runsc gofer`, runsc-gofer), started first (SpawnGofer,
+//     StartGofer), in the container's user and mount namespaces, which
+//     builds the rootfs and starts the container's init and exec'd
+//     processes in the container's cgroup. Its boot message (the spec, the
+//     container's stdio and console; Gofer.Boot, before the cgroup
+//     exists) and then the cgroup's files are queued by create on the
+//     gofer's socket before the sandbox is handed the other end: the gofer
+//     reads them, and then the sandbox's requests, on its fd 3.
 //   - the sandbox (`runsc boot`, shown as runsc-sandbox), the pid-file
-//     process, born in the container's cgroup, in its own mount namespace:
-//     with --setup-root it builds its minimal chroot and becomes nobody
+//     process, born in the container's cgroup (SpawnSandbox: as soon as
+//     its directories exist), in its own mount namespace: with
+//     --setup-root it builds its minimal chroot and becomes nobody
 //     (rootless: in a user namespace of its own, it re-executes itself
-//     without capabilities; see rootless.go). Its boot message, on the
-//     socket at its fd 3, carries its control listener and its sockets to
-//     the gofer and to init.
+//     without capabilities; see rootless.go). Its first boot message, on
+//     the socket at its fd 3, carries the runsc binary it binds into the
+//     chroot; the second, once it has set up, its control listener and
+//     its sockets to the gofer and to init.
 //
 // Siblings, not parent and child, so that the gofer's start-up waits for
-// neither the sandbox's nor create's own work: only the gofer and init
-// are on the path to "created". A child is also born in its parent's user
+// neither the sandbox's nor create's own work. A child is also born in its parent's user
 // namespace, which rules out a rootless sandbox parenting the gofer. Both
 // run from a detached read-only mount of the binary (binary.go).
 package sandbox
@@ -59,6 +61,8 @@ type Args struct {
 	Cgroup *cgroup.Cgroup
 	// Gofer is the gofer StartGofer started early, if it did.
 	Gofer *Gofer
+	// Sandbox is the sandbox SpawnSandbox started early, if it did.
+	Sandbox *Sandbox
 	// AutoStart starts the container as soon as it is created (`runsc
 	// run`, see control.Message.Start): after Ready, the sandbox sends
 	// the start's outcome on Conn.
@@ -78,6 +82,78 @@ type Sandbox struct {
 	// Conn is the boot socket: the sandbox reports Ready or Error on it,
 	// and then, with Args.AutoStart, Ack or Error for the start.
 	Conn *control.Conn
+	// cgFiles are the cgroup's ThreadFiles, open from a SpawnSandbox
+	// until Start.
+	cgFiles []*os.File
+}
+
+// SpawnSandbox starts the sandbox ahead of Start (Args.Sandbox), for a
+// gofer that Boot can boot early, as soon as the container's cgroup
+// exists, before its limits are written (the sandbox opens no device and
+// is ours: nothing of the container runs before the limits are in
+// place): it builds its chroot and becomes nobody while create finishes
+// the container. args.Cgroup and args.Gofer must be set.
+func SpawnSandbox(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
+	g := args.Gofer
+	if g == nil || !g.early || g.userns || args.Cgroup == nil {
+		return nil, errors.New("starting the sandbox early: no early gofer or no cgroup")
+	}
+	sb := &Sandbox{GoferCmd: g.cmd, Gofer: g.proc}
+	conn, peer, err := control.Pair()
+	if err != nil {
+		return nil, err
+	}
+	defer peer.Close()
+	sb.Conn = conn
+	defer func() {
+		if retErr != nil {
+			sb.kill()
+		}
+	}()
+	if sb.cgFiles, err = args.Cgroup.ThreadFiles(); err != nil {
+		return nil, err
+	}
+	if err := sb.spawn(conf, args, g, peer); err != nil {
+		return nil, err
+	}
+	return sb, nil
+}
+
+// spawn starts the sandbox process with boot its boot socket, and sends it
+// its first boot message.
+func (sb *Sandbox) spawn(conf *config.Config, args Args, g *Gofer, boot *os.File) error {
+	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
+	if conf.Rootless {
+		attr = rootlessAttr()
+	}
+	argv := append(conf.ToFlags(), "boot", "--bundle="+args.Bundle)
+	if !conf.TestOnlySkipChroot {
+		argv = append(argv, "--setup-root")
+	}
+	argv = append(argv, args.ID)
+	end := log.Span("create/spawn/sandbox")
+	var err error
+	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, sb.cgFiles, "runsc-sandbox", argv, boot, g.exe, g.null, attr)
+	end()
+	if err != nil {
+		return fmt.Errorf("starting sandbox: %w", err)
+	}
+	return sb.sendFirstBoot(args.ID, g.exe == nil)
+}
+
+// kill kills and reaps the sandbox alone, and releases what it holds.
+func (sb *Sandbox) kill() {
+	if sb.Cmd != nil && sb.Cmd.Process != nil {
+		sb.Cmd.Process.Kill()
+		sb.Cmd.Wait()
+	}
+	if sb.Conn != nil {
+		sb.Conn.Close()
+	}
+	for _, f := range sb.cgFiles {
+		f.Close()
+	}
+	sb.cgFiles = nil
 }
 
 // Gofer is a started gofer, waiting for its boot message (Start sends
@@ -341,10 +417,6 @@ func openNull() (*os.File, error) {
 // started is left (args.Gofer included); after success, the caller kills
 // and reaps both (Kill) if it gives up.
 func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
-	sbAttr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
-	if conf.Rootless {
-		sbAttr = rootlessAttr()
-	}
 	g := args.Gofer
 	if g == nil {
 		attr, err := goferAttr(conf, args.Spec)
@@ -355,33 +427,43 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 			return nil, err
 		}
 	}
-	sb := &Sandbox{GoferCmd: g.cmd, Gofer: g.proc}
+	sb := args.Sandbox
+	if sb == nil {
+		sb = &Sandbox{GoferCmd: g.cmd, Gofer: g.proc}
+	}
 	defer func() {
 		if retErr != nil {
 			sb.Kill()
 		}
 	}()
 	defer g.release()
-	conn, sbPeer, err := control.Pair()
-	if err != nil {
-		return nil, err
-	}
-	sb.Conn = conn
-	defer sbPeer.Close()
-	// Opened once: for the gofer started outside the cgroup, and for the
-	// sandbox's spawn into it.
-	var cgFiles []*os.File
-	if args.Cgroup != nil {
-		var err error
-		if cgFiles, err = args.Cgroup.ThreadFiles(); err != nil {
+	defer func() {
+		for _, f := range sb.cgFiles {
+			f.Close()
+		}
+		sb.cgFiles = nil
+	}()
+	if args.Sandbox == nil {
+		conn, peer, err := control.Pair()
+		if err != nil {
 			return nil, err
 		}
-		defer func() {
-			for _, f := range cgFiles {
-				f.Close()
+		sb.Conn = conn
+		defer peer.Close()
+		// Opened once: for the gofer started outside the cgroup, and for
+		// the sandbox's spawn into it.
+		if args.Cgroup != nil {
+			if sb.cgFiles, err = args.Cgroup.ThreadFiles(); err != nil {
+				return nil, err
 			}
-		}()
+		}
+		// Before the gofer's boot message: a booted gofer (Boot) is
+		// waiting only for its cgroup's files now.
+		if err := sb.spawn(conf, args, g, peer); err != nil {
+			return nil, err
+		}
 	}
+	cgFiles := sb.cgFiles
 	// The gofer's boot message (and its cgroup files) wait for it in its
 	// socket; the sandbox then gets the other end. The sandbox relays
 	// start to init on a socket of their own.
@@ -424,17 +506,6 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 		}
 	}
 
-	sbArgv := append(conf.ToFlags(), "boot", "--bundle="+args.Bundle)
-	if !conf.TestOnlySkipChroot {
-		sbArgv = append(sbArgv, "--setup-root")
-	}
-	sbArgv = append(sbArgv, args.ID)
-	end := log.Span("create/spawn/sandbox")
-	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, cgFiles, "runsc-sandbox", sbArgv, sbPeer, g.exe, g.null, sbAttr)
-	end()
-	if err != nil {
-		return nil, fmt.Errorf("starting sandbox: %w", err)
-	}
 	goferFile, err := g.conn.File()
 	if err != nil {
 		return nil, err
@@ -447,18 +518,30 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	defer initFile.Close()
 	m := &control.Message{Type: control.Boot, ID: args.ID, GoferPID: sb.Gofer.PID, Start: args.AutoStart}
 	m.Files = []*os.File{args.Boot.Files[BootListener], goferFile, initFile}
-	if g.exe != nil {
-		host, err := hostBinary()
-		if err != nil {
-			return nil, err
-		}
-		defer host.Close()
-		m.Files = append(m.Files, host)
-	}
 	if err := sb.Conn.Send(m); err != nil {
 		return nil, fmt.Errorf("sending boot message: %w", err)
 	}
 	return sb, nil
+}
+
+// sendFirstBoot sends the sandbox its first boot message: what it sets up
+// with (the host's runsc binary, O_PATH, to bind into its chroot; none
+// rootless) before the second, which Start sends, with what it serves
+// with.
+func (sb *Sandbox) sendFirstBoot(id string, rootless bool) error {
+	m := &control.Message{Type: control.Boot, ID: id}
+	if !rootless {
+		host, err := hostBinary()
+		if err != nil {
+			return err
+		}
+		defer host.Close()
+		m.Files = []*os.File{host}
+	}
+	if err := sb.Conn.Send(m); err != nil {
+		return fmt.Errorf("sending boot message: %w", err)
+	}
+	return nil
 }
 
 // named returns a duplicate of f named name, for a control message.
