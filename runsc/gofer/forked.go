@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -20,7 +18,6 @@ import (
 	"runsc.dev/runsc/runsc/config"
 	"runsc.dev/runsc/runsc/control"
 	"runsc.dev/runsc/runsc/specutils"
-	"runsc.dev/runsc/runsc/specutils/seccomp"
 )
 
 // forkedInit is the container's init when the gofer forked it (fork.go)
@@ -99,52 +96,16 @@ func forkedInitUnsupported(conf *config.Config, spec *specs.Spec, msg *control.M
 // builds the rootfs and pivots into it (prepareRootfsForked), prepares
 // init's program, and forks it. init then reports Ready on its status
 // pipe (forkedInit.waitReady).
-func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr error) {
-	p := spec.Process
-	// What can fail on the spec alone fails before the host is touched.
-	var filter *seccomp.Program
-	if spec.Linux != nil && spec.Linux.Seccomp != nil {
-		var err error
-		if filter, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
-			return fmt.Errorf("linux.seccomp: %w", err)
-		}
-		if filter.UsesNotify {
-			return errors.New("linux.seccomp: notify actions need a listenerPath")
-		}
+func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) error {
+	sandboxEnd := msg.File(control.InitConn)
+	if sandboxEnd == nil {
+		return errors.New("boot message has no socket to the sandbox")
 	}
-	caps, err := newCaps(p.Capabilities)
+	// What can fail on the spec alone fails before the host is touched.
+	prog, err := programFromSpec(spec)
 	if err != nil {
 		return err
 	}
-	if p.User.UID == ^uint32(0) || p.User.GID == ^uint32(0) {
-		return fmt.Errorf("process.user: uid/gid 4294967295 is not a valid id")
-	}
-	prog := &initProgram{ioprio: -1, personality: -1, umask: -1, rootFd: -1, devNullFd: -1}
-	if p.Scheduler != nil {
-		if prog.sched, err = specutils.SchedAttr(p.Scheduler); err != nil {
-			return err
-		}
-	}
-	if p.IOPriority != nil {
-		if prog.ioprio, err = specutils.IOPriority(p.IOPriority); err != nil {
-			return err
-		}
-	}
-	if spec.Linux != nil && spec.Linux.Personality != nil {
-		persona, err := specutils.Personality(spec.Linux.Personality)
-		if err != nil {
-			return err
-		}
-		prog.personality = int(persona)
-	}
-	for _, r := range p.Rlimits {
-		res, ok := specutils.RlimitResource(r.Type)
-		if !ok {
-			return fmt.Errorf("process.rlimits: unknown type %q", r.Type)
-		}
-		prog.rlimits = append(prog.rlimits, rlimit{resource: uintptr(res), lim: unix.Rlimit{Cur: r.Soft, Max: r.Hard}})
-	}
-
 	cloneFlags, err := joinNamespaces(msg.Gofer.Namespaces, msg.File(control.NetNS))
 	if err != nil {
 		return err
@@ -167,8 +128,7 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr 
 			return nil
 		}
 		entered = true
-		end := log.Span("gofer/enter-cgroup")
-		defer end()
+		defer log.Span("gofer/enter-cgroup")()
 		if err := a.intoCgroup(attr); err != nil {
 			return err
 		}
@@ -200,14 +160,102 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr 
 	if err != nil {
 		return err
 	}
+	defer rootfs.close()
 	if err := enterCgroup(); err != nil {
 		return err
 	}
-	defer rootfs.close()
 	end = log.Span("gofer/program")
 	// Now rooted in the container's root, like init.
+	if err := setUpNamespaces(spec); err != nil {
+		return err
+	}
+	path, err := lookPath(spec.Process.Args[0], spec.Process.Env)
+	if err != nil {
+		return err
+	}
+	if prog.rootFd, err = openRoot("/"); err != nil {
+		return err
+	}
+	defer unix.Close(prog.rootFd)
+	stdio, err := initStdio(prog.rootFd, msg.Files[BootStdin:BootStderr+1], needsDevSetup(spec))
+	if err != nil {
+		return err
+	}
+	defer closeAll(stdio)
+	for i, f := range stdio {
+		prog.stdio[i] = int(f.Fd())
+	}
+	if len(rootfs.masked) > 0 {
+		if prog.devNullFd, err = openDevNull(prog.rootFd); err != nil {
+			return fmt.Errorf("masking %q: %w", rootfs.masked[0], err)
+		}
+		defer unix.Close(prog.devNullFd)
+	}
+	if err := prog.setRootfs(rootfs, path); err != nil {
+		return err
+	}
+	pipes, err := newInitPipes()
+	if err != nil {
+		return err
+	}
+	defer pipes.closeChildEnds()
+	prog.statusFd, prog.startFd = pipes.childStatus, pipes.childStart
+	prog.clone = cloneArgs{flags: uint64(cloneFlags &^ (unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)), exitSignal: uint64(unix.SIGCHLD)}
+	if attr.UseCgroupFD {
+		prog.clone.flags |= unix.CLONE_INTO_CGROUP
+		prog.clone.cgroup = uint64(attr.CgroupFD)
+	}
+	end()
+
+	end = log.Span("gofer/fork-init")
+	pid, err := forkInit(prog)
+	end()
+	runtime.KeepAlive(prog)
+	if err != nil {
+		pipes.closeOurEnds()
+		return fmt.Errorf("starting init: %w", err)
+	}
+	a.initP, _ = os.FindProcess(pid)
+	fail := func(err error) error {
+		a.initP.Kill()
+		a.initP.Wait()
+		pipes.closeOurEnds()
+		return err
+	}
+	// Before init can have been reaped: create gets it with Ready.
+	if a.initProc, err = specutils.NewProcAt(hostProc, pid); err != nil {
+		return fail(err)
+	}
+	proc, err := unix.FcntlInt(uintptr(hostProc), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return fail(fmt.Errorf("dup: %w", err))
+	}
+	sb, err := dup(sandboxEnd)
+	if err != nil {
+		unix.Close(proc)
+		return fail(err)
+	}
+	conn, err := control.FileConn(sb)
+	if err != nil {
+		unix.Close(proc)
+		return fail(err)
+	}
+	a.forked = &forkedInit{
+		status:    pipes.status,
+		start:     pipes.start,
+		sandbox:   conn,
+		autoStart: msg.Start,
+		describe:  describeSteps(spec, path, rootfs),
+		hostProc:  proc,
+	}
+	return nil
+}
+
+// setUpNamespaces does what runc's init does in the container's network
+// and uts namespaces, which this thread is in: the loopback of a new
+// network namespace up, the hostname and domain name.
+func setUpNamespaces(spec *specs.Spec) error {
 	if path, ok := specutils.HasNamespace(spec, specs.NetworkNamespace); ok && path == "" {
-		// A new network namespace gets its loopback up, as runc does.
 		if err := specutils.LoopbackUp(); err != nil {
 			return err
 		}
@@ -224,172 +272,73 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) (retErr 
 			}
 		}
 	}
-	path, err := lookPath(p.Args[0], p.Env)
-	if err != nil {
-		return err
-	}
-	if prog.rootFd, err = openRoot("/"); err != nil {
-		return err
-	}
-	defer unix.Close(prog.rootFd)
-	stdio, err := initStdio(prog.rootFd, msg.Files[BootStdin:BootStderr+1], needsDevSetup(spec))
-	if err != nil {
-		return err
-	}
+	return nil
+}
+
+// initPipes are the forked init's two pipes: status (init writes Ready,
+// or a failure, and execve closes it) and start (the gofer writes the
+// byte init waits for). childStatus and childStart are init's ends, dup'd
+// above 4 so that init can move them to 3 and 4 before closing every
+// other descriptor.
+type initPipes struct {
+	status, start           *os.File // ours
+	statusW, startR         *os.File
+	childStatus, childStart int
+}
+
+func newInitPipes() (_ *initPipes, retErr error) {
+	p := &initPipes{childStatus: -1, childStart: -1}
 	defer func() {
-		for _, f := range stdio {
-			f.Close()
+		if retErr != nil {
+			p.closeChildEnds()
+			p.closeOurEnds()
 		}
 	}()
-	for i, f := range stdio {
-		prog.stdio[i] = int(f.Fd())
+	var err error
+	if p.status, p.statusW, err = os.Pipe(); err != nil {
+		return nil, err
 	}
-	if len(rootfs.masked) > 0 {
-		if prog.devNullFd, err = openDevNull(prog.rootFd); err != nil {
-			return fmt.Errorf("masking %q: %w", rootfs.masked[0], err)
-		}
-		defer unix.Close(prog.devNullFd)
+	if p.startR, p.start, err = os.Pipe(); err != nil {
+		return nil, err
 	}
+	if p.childStatus, err = unix.FcntlInt(p.statusW.Fd(), unix.F_DUPFD_CLOEXEC, 5); err != nil {
+		return nil, fmt.Errorf("dup: %w", err)
+	}
+	if p.childStart, err = unix.FcntlInt(p.startR.Fd(), unix.F_DUPFD_CLOEXEC, 5); err != nil {
+		return nil, fmt.Errorf("dup: %w", err)
+	}
+	return p, nil
+}
 
-	// The program.
-	cstr := func(s string) *byte {
-		b, err := unix.BytePtrFromString(s)
-		if err != nil && retErr == nil {
-			retErr = fmt.Errorf("%q: %w", s, err)
+// closeChildEnds closes our copies of init's ends: after the fork, the
+// status pipe reads EOF once init has execve'd or exited.
+func (p *initPipes) closeChildEnds() {
+	for _, f := range []*os.File{p.statusW, p.startR} {
+		if f != nil {
+			f.Close()
 		}
-		return b
 	}
-	prog.empty, prog.tmpfs, prog.name = cstr(""), cstr("tmpfs"), cstr("runsc-init")
-	prog.how = unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: inRoot}
-	prog.maskAttrs = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC
-	for _, m := range rootfs.mounts {
-		prog.mounts = append(prog.mounts, newMount{fstype: cstr(m.fstype), attrs: m.attrs, target: m.fd})
-	}
-	for _, r := range rootfs.readonly {
-		prog.readonly = append(prog.readonly, cstr(relInRoot(filepath.Clean("/"+r))))
-	}
-	for _, m := range rootfs.masked {
-		prog.masked = append(prog.masked, cstr(relInRoot(filepath.Clean("/"+m))))
-	}
-	if p.OOMScoreAdj != nil {
-		prog.oomPath, prog.oomValue = cstr("proc/self/oom_score_adj"), []byte(strconv.Itoa(*p.OOMScoreAdj))
-	}
-	prog.cwd = cstr(p.Cwd)
-	if err := prog.setCaps(caps); err != nil {
-		return err
-	}
-	prog.setGroups = true
-	for _, g := range p.User.AdditionalGids {
-		prog.groups = append(prog.groups, g)
-	}
-	prog.uid, prog.gid = int(p.User.UID), int(p.User.GID)
-	if p.User.Umask != nil {
-		prog.umask = int(*p.User.Umask)
-	}
-	prog.noNewPrivs = p.NoNewPrivileges
-	if filter != nil {
-		flags, fprog, err := filter.LoadArgs(filter.Flags)
-		if err != nil {
-			return fmt.Errorf("linux.seccomp: %w", err)
+	for _, fd := range []int{p.childStatus, p.childStart} {
+		if fd >= 0 {
+			unix.Close(fd)
 		}
-		prog.filter, prog.filterFlags, prog.filterEarly = fprog, uintptr(flags), !p.NoNewPrivileges
 	}
-	prog.path = cstr(path)
-	for _, s := range p.Args {
-		prog.argv = append(prog.argv, cstr(s))
-	}
-	prog.argv = append(prog.argv, nil)
-	for _, s := range p.Env {
-		prog.envv = append(prog.envv, cstr(s))
-	}
-	prog.envv = append(prog.envv, nil)
-	if retErr != nil {
-		return retErr
-	}
+	p.statusW, p.startR, p.childStatus, p.childStart = nil, nil, -1, -1
+}
 
-	var statusR, statusW, startR, startW *os.File
-	if statusR, statusW, err = os.Pipe(); err != nil {
-		return err
+func (p *initPipes) closeOurEnds() {
+	for _, f := range []*os.File{p.status, p.start} {
+		if f != nil {
+			f.Close()
+		}
 	}
-	defer statusW.Close()
-	if startR, startW, err = os.Pipe(); err != nil {
-		statusR.Close()
-		return err
-	}
-	defer startR.Close()
-	sandboxEnd := msg.File(control.InitConn)
-	if sandboxEnd == nil {
-		statusR.Close()
-		startW.Close()
-		return errors.New("boot message has no socket to the sandbox")
-	}
-	// Above 4, so that init can move them to 3 and 4 before closing
-	// every other descriptor.
-	statusFd, err := unix.FcntlInt(statusW.Fd(), unix.F_DUPFD_CLOEXEC, 5)
-	if err != nil {
-		statusR.Close()
-		startW.Close()
-		return fmt.Errorf("dup: %w", err)
-	}
-	defer unix.Close(statusFd)
-	startFd, err := unix.FcntlInt(startR.Fd(), unix.F_DUPFD_CLOEXEC, 5)
-	if err != nil {
-		statusR.Close()
-		startW.Close()
-		return fmt.Errorf("dup: %w", err)
-	}
-	defer unix.Close(startFd)
-	prog.statusFd, prog.startFd = statusFd, startFd
-	prog.clone = cloneArgs{flags: uint64(cloneFlags &^ (unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)), exitSignal: uint64(unix.SIGCHLD)}
-	if attr.UseCgroupFD {
-		prog.clone.flags |= unix.CLONE_INTO_CGROUP
-		prog.clone.cgroup = uint64(attr.CgroupFD)
-	}
+	p.status, p.start = nil, nil
+}
 
-	end()
-	end = log.Span("gofer/fork-init")
-	pid, err := forkInit(prog)
-	end()
-	runtime.KeepAlive(prog)
-	runtime.KeepAlive(filter)
-	if err != nil {
-		statusR.Close()
-		startW.Close()
-		return fmt.Errorf("starting init: %w", err)
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
 	}
-	a.initP, _ = os.FindProcess(pid)
-	fail := func(err error) error {
-		a.initP.Kill()
-		a.initP.Wait()
-		statusR.Close()
-		startW.Close()
-		return err
-	}
-	// Before init can have been reaped: create gets it with Ready.
-	if a.initProc, err = specutils.NewProcAt(hostProc, pid); err != nil {
-		return fail(err)
-	}
-	proc, err := unix.FcntlInt(uintptr(hostProc), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return fail(fmt.Errorf("dup: %w", err))
-	}
-	sb, err := dup(sandboxEnd)
-	if err != nil {
-		return fail(err)
-	}
-	conn, err := control.FileConn(sb)
-	if err != nil {
-		return fail(err)
-	}
-	a.forked = &forkedInit{
-		status:    statusR,
-		start:     startW,
-		sandbox:   conn,
-		autoStart: msg.Start,
-		describe:  describeSteps(spec, path, rootfs),
-		hostProc:  proc,
-	}
-	return nil
 }
 
 // initStdio returns init's stdio: copies of files, except that those
