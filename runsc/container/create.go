@@ -89,9 +89,10 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	// An early gofer gets an early sandbox too: spawned as soon as the
-	// cgroup's directories exist, it sets up while the limits are
-	// written and the gofer builds the rootfs.
+	// An early gofer gets an early sandbox too: as soon as the cgroup is
+	// made with its limits, the goroutine sends the gofer the cgroup's
+	// files (it is waiting for them) and then spawns the sandbox, which
+	// sets up while create finishes.
 	earlySandbox := gofer.CanBoot()
 	type made struct {
 		c   *Container
@@ -100,23 +101,24 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		err error
 	}
 	ch := make(chan made, 1)
+	// booted carries whether the early gofer got its boot message: the
+	// goroutine then sends it the cgroup's files as soon as they exist,
+	// the gofer's boot message having gone first on their socket.
+	booted := make(chan bool, 1)
 	go func() {
 		c, l, err := newState(conf, args)
 		var sb *sandbox.Sandbox
 		if err == nil {
-			var afterDirs func() error
-			if earlySandbox {
-				afterDirs = func() (err error) {
-					sb, err = sandbox.SpawnSandbox(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Cgroup: c.Cgroup, Gofer: gofer})
-					return err
+			err = c.makeCgroup(conf, args.Spec)
+		}
+		if err == nil && earlySandbox && <-booted {
+			var files []*os.File
+			if files, err = gofer.SendCgroup(c.Cgroup); err == nil {
+				sb, err = sandbox.SpawnSandbox(conf, sandbox.Args{ID: c.ID, Bundle: c.Bundle, Cgroup: c.Cgroup, Gofer: gofer, CgroupFiles: files})
+				if err != nil {
+					closeFiles(files)
 				}
 			}
-			err = c.makeCgroup(conf, args.Spec, afterDirs, func() {
-				if sb != nil {
-					sb.Kill()
-					sb = nil
-				}
-			})
 		}
 		ch <- made{c, l, sb, err}
 	}()
@@ -127,9 +129,10 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	}
 	if err == nil && gofer.CanBoot() {
 		// The gofer builds the rootfs while the cgroup is made: its boot
-		// message goes now, the cgroup's files with Start.
+		// message goes now, the cgroup's files once they exist.
 		err = gofer.Boot(conf, args.Spec, boot, autoStart)
 	}
+	booted <- err == nil && earlySandbox
 	m := <-ch
 	if boot != nil {
 		defer closeFiles(boot.Files)
@@ -265,16 +268,14 @@ func newState(conf *config.Config, args CreateArgs) (c *Container, l *lock, err 
 }
 
 // makeCgroup makes the container's cgroup with its limits (none when
-// rootless), calling afterDirs (when set) once its directories exist,
-// before the limits, and undoAfterDirs if it must undo that; it saves
-// container.json first: a create killed from then on
+// rootless), saving container.json first: a create killed from then on
 // leaves a state naming the cgroup, which delete removes (and whose
 // processes it kills). The limits are written before init and the sandbox
 // are born in it, and before the gofer (started early, outside it) may
 // start init there: a v1 device list is rewritten as deny-all then
 // allows, and init opening /dev/null in between fails (seen at 10 creates
 // at a time). On failure, the caller rolls back a c.Cgroup left set.
-func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec, afterDirs func() error, undoAfterDirs func()) error {
+func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec) error {
 	defer log.Span("create/cgroup")()
 	if !conf.Rootless {
 		var res *specs.LinuxResources
@@ -302,28 +303,8 @@ func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec, afterDirs 
 	if c.Cgroup == nil {
 		return nil
 	}
-	if afterDirs == nil {
-		if err := c.Cgroup.Prepare(); err != nil {
-			// Prepare removed what it made.
-			c.Cgroup = nil
-			return err
-		}
-		return nil
-	}
-	if err := c.Cgroup.Create(); err != nil {
-		// Create removed what it made.
-		c.Cgroup = nil
-		return err
-	}
-	err := afterDirs()
-	if err == nil {
-		err = c.Cgroup.Set(c.Cgroup.Resources)
-	}
-	if err != nil {
-		undoAfterDirs()
-		if rerr := c.Cgroup.Rollback(); rerr != nil {
-			log.Debugf("cgroup: cleanup after failed create: %v", rerr)
-		}
+	if err := c.Cgroup.Prepare(); err != nil {
+		// Prepare removed what it made.
 		c.Cgroup = nil
 		return err
 	}

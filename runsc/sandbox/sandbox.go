@@ -11,7 +11,7 @@
 //     reads them, and then the sandbox's requests, on its fd 3.
 //   - the sandbox (`runsc boot`, shown as runsc-sandbox), the pid-file
 //     process, born in the container's cgroup (SpawnSandbox: as soon as
-//     its directories exist), in its own mount namespace: with
+//     it exists), in its own mount namespace: with
 //     --setup-root it builds its minimal chroot and becomes nobody
 //     (rootless: in a user namespace of its own, it re-executes itself
 //     without capabilities; see rootless.go). Its first boot message, on
@@ -63,6 +63,9 @@ type Args struct {
 	Gofer *Gofer
 	// Sandbox is the sandbox SpawnSandbox started early, if it did.
 	Sandbox *Sandbox
+	// CgroupFiles, for SpawnSandbox, are the cgroup's ThreadFiles that
+	// SendCgroup returned: the sandbox takes them over.
+	CgroupFiles []*os.File
 	// AutoStart starts the container as soon as it is created (`runsc
 	// run`, see control.Message.Start): after Ready, the sandbox sends
 	// the start's outcome on Conn.
@@ -88,11 +91,10 @@ type Sandbox struct {
 }
 
 // SpawnSandbox starts the sandbox ahead of Start (Args.Sandbox), for a
-// gofer that Boot can boot early, as soon as the container's cgroup
-// exists, before its limits are written (the sandbox opens no device and
-// is ours: nothing of the container runs before the limits are in
-// place): it builds its chroot and becomes nobody while create finishes
-// the container. args.Cgroup and args.Gofer must be set.
+// gofer that Boot booted early, as soon as the container's cgroup exists
+// with its limits (and SendCgroup has given the gofer its files): it
+// builds its chroot and becomes nobody while create finishes the
+// container. args.Cgroup and args.Gofer must be set.
 func SpawnSandbox(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	g := args.Gofer
 	if g == nil || !g.early || g.userns || args.Cgroup == nil {
@@ -110,8 +112,10 @@ func SpawnSandbox(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 			sb.kill()
 		}
 	}()
-	if sb.cgFiles, err = args.Cgroup.ThreadFiles(); err != nil {
-		return nil, err
+	if sb.cgFiles = args.CgroupFiles; sb.cgFiles == nil {
+		if sb.cgFiles, err = args.Cgroup.ThreadFiles(); err != nil {
+			return nil, err
+		}
 	}
 	if err := sb.spawn(conf, args, g, peer); err != nil {
 		return nil, err
@@ -178,6 +182,42 @@ type Gofer struct {
 	// socket, once Boot has sent the latter.
 	initConn *control.Conn
 	initPeer *os.File
+	// cgroupSent is set once SendCgroup has sent the cgroup's files.
+	cgroupSent bool
+}
+
+// SendCgroup sends a gofer that Boot booted the files of its cgroup, made
+// with its limits (what Start would do later): the gofer waits for them
+// to enter the cgroup. It returns the files, which the caller owns.
+func (g *Gofer) SendCgroup(cg *cgroup.Cgroup) ([]*os.File, error) {
+	if g.initConn == nil || g.cgroupSent {
+		return nil, errors.New("sending the cgroup to gofer: not booted, or sent already")
+	}
+	files, err := cg.ThreadFiles()
+	if err != nil {
+		return nil, err
+	}
+	if err := g.sendCgroup(files); err != nil {
+		for _, f := range files {
+			f.Close()
+		}
+		return nil, err
+	}
+	g.cgroupSent = true
+	return files, nil
+}
+
+// sendCgroup sends the Cgroup message with files.
+func (g *Gofer) sendCgroup(files []*os.File) error {
+	if err := g.conn.Send(&control.Message{Type: control.Cgroup, Files: files}); err != nil {
+		// The gofer failed on the rootfs and hung up: its error is
+		// waiting in the socket.
+		if r, rerr := g.conn.Recv(); rerr == nil && r.Type == control.Error {
+			return fmt.Errorf("creating container: %s", r.Err)
+		}
+		return fmt.Errorf("sending the cgroup to gofer: %w", err)
+	}
+	return nil
 }
 
 // CanBoot reports whether Boot may be called: the gofer was started
@@ -479,15 +519,11 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	defer initConn.Close()
 	defer initPeer.Close()
 	if booted {
-		// Boot said CgroupLater.
-		m := &control.Message{Type: control.Cgroup, Files: cgFiles}
-		if err := g.conn.Send(m); err != nil {
-			// The gofer failed on the rootfs and hung up: its error is
-			// waiting in the socket.
-			if r, rerr := g.conn.Recv(); rerr == nil && r.Type == control.Error {
-				return nil, fmt.Errorf("creating container: %s", r.Err)
+		// Boot said CgroupLater; SendCgroup may have sent it.
+		if !g.cgroupSent {
+			if err := g.sendCgroup(cgFiles); err != nil {
+				return nil, err
 			}
-			return nil, fmt.Errorf("sending the cgroup to gofer: %w", err)
 		}
 	} else {
 		gb, trees := goferBoot(conf, args.Spec, args.Boot, sb.Gofer.PID, g.userns)
