@@ -197,6 +197,7 @@ func forkInit(p *initProgram) (int, error) {
 		attr   unix.MountAttr
 		buf    [1]byte
 		c      uintptr
+		path   *byte
 	)
 	beforeFork()
 	r1, _, err1 = syscall.RawSyscall6(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&p.clone)), unsafe.Sizeof(p.clone), 0, 0, 0, 0)
@@ -247,13 +248,19 @@ func forkInit(p *initProgram) (int, error) {
 		syscall.RawSyscall(unix.SYS_CLOSE, fsfd, 0, 0)
 	}
 
-	// A read-only path is a recursive bind of itself whose top mount is
-	// made read-only (readonlyPath).
-	rec.step = stepReadonly
-	for i = 0; i < len(p.readonly); i++ {
-		rec.index = uint32(i)
+	// The readonly paths, then the masked ones, resolved in the root
+	// (FinalizeRootfs): a read-only path gets a recursive bind of itself
+	// whose top mount is made read-only (readonlyPath); a masked directory
+	// a read-only tmpfs, anything else a bind of the container's /dev/null
+	// (maskPath). A missing path is skipped.
+	for i = 0; i < len(p.readonly)+len(p.masked); i++ {
+		if i < len(p.readonly) {
+			rec.step, rec.index, path = stepReadonly, uint32(i), p.readonly[i]
+		} else {
+			rec.step, rec.index, path = stepMask, uint32(i-len(p.readonly)), p.masked[i-len(p.readonly)]
+		}
 		for try = 0; ; try++ {
-			fd, _, err1 = syscall.RawSyscall6(unix.SYS_OPENAT2, uintptr(p.rootFd), uintptr(unsafe.Pointer(p.readonly[i])), uintptr(unsafe.Pointer(&p.how)), unsafe.Sizeof(p.how), 0, 0)
+			fd, _, err1 = syscall.RawSyscall6(unix.SYS_OPENAT2, uintptr(p.rootFd), uintptr(unsafe.Pointer(path)), uintptr(unsafe.Pointer(&p.how)), unsafe.Sizeof(p.how), 0, 0)
 			if err1 != unix.EAGAIN || try == 32 {
 				break
 			}
@@ -264,53 +271,32 @@ func forkInit(p *initProgram) (int, error) {
 		if err1 != 0 {
 			goto fail
 		}
-		if tree, _, err1 = syscall.RawSyscall6(unix.SYS_OPEN_TREE, fd, uintptr(unsafe.Pointer(p.empty)), unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, 0, 0, 0); err1 != 0 {
-			goto fail
-		}
-		attr = unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-		if _, _, err1 = syscall.RawSyscall6(unix.SYS_MOUNT_SETATTR, tree, uintptr(unsafe.Pointer(p.empty)), unix.AT_EMPTY_PATH, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr), 0); err1 != 0 {
-			goto fail
-		}
-		if _, _, err1 = syscall.RawSyscall6(unix.SYS_MOVE_MOUNT, tree, uintptr(unsafe.Pointer(p.empty)), fd, uintptr(unsafe.Pointer(p.empty)), unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH, 0); err1 != 0 {
-			goto fail
-		}
-		syscall.RawSyscall(unix.SYS_CLOSE, tree, 0, 0)
-		syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
-	}
-
-	// A masked directory gets a read-only tmpfs, anything else a bind of
-	// the container's /dev/null (maskPath).
-	rec.step = stepMask
-	for i = 0; i < len(p.masked); i++ {
-		rec.index = uint32(i)
-		for try = 0; ; try++ {
-			fd, _, err1 = syscall.RawSyscall6(unix.SYS_OPENAT2, uintptr(p.rootFd), uintptr(unsafe.Pointer(p.masked[i])), uintptr(unsafe.Pointer(&p.how)), unsafe.Sizeof(p.how), 0, 0)
-			if err1 != unix.EAGAIN || try == 32 {
-				break
-			}
-		}
-		if err1 == unix.ENOENT {
-			continue
-		}
-		if err1 != 0 {
-			goto fail
-		}
-		if _, _, err1 = syscall.RawSyscall(unix.SYS_FSTAT, fd, uintptr(unsafe.Pointer(&st)), 0); err1 != 0 {
-			goto fail
-		}
-		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			if fsfd, _, err1 = syscall.RawSyscall(unix.SYS_FSOPEN, uintptr(unsafe.Pointer(p.tmpfs)), unix.FSOPEN_CLOEXEC, 0); err1 != 0 {
+		if rec.step == stepReadonly {
+			if tree, _, err1 = syscall.RawSyscall6(unix.SYS_OPEN_TREE, fd, uintptr(unsafe.Pointer(p.empty)), unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, 0, 0, 0); err1 != 0 {
 				goto fail
 			}
-			if _, _, err1 = syscall.RawSyscall6(unix.SYS_FSCONFIG, fsfd, unix.FSCONFIG_CMD_CREATE, 0, 0, 0, 0); err1 != 0 {
+			attr = unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+			if _, _, err1 = syscall.RawSyscall6(unix.SYS_MOUNT_SETATTR, tree, uintptr(unsafe.Pointer(p.empty)), unix.AT_EMPTY_PATH, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr), 0); err1 != 0 {
 				goto fail
 			}
-			if tree, _, err1 = syscall.RawSyscall(unix.SYS_FSMOUNT, fsfd, unix.FSMOUNT_CLOEXEC, p.maskAttrs); err1 != 0 {
+		} else {
+			if _, _, err1 = syscall.RawSyscall(unix.SYS_FSTAT, fd, uintptr(unsafe.Pointer(&st)), 0); err1 != 0 {
 				goto fail
 			}
-			syscall.RawSyscall(unix.SYS_CLOSE, fsfd, 0, 0)
-		} else if tree, _, err1 = syscall.RawSyscall6(unix.SYS_OPEN_TREE, uintptr(p.devNullFd), uintptr(unsafe.Pointer(p.empty)), unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH, 0, 0, 0); err1 != 0 {
-			goto fail
+			if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+				if fsfd, _, err1 = syscall.RawSyscall(unix.SYS_FSOPEN, uintptr(unsafe.Pointer(p.tmpfs)), unix.FSOPEN_CLOEXEC, 0); err1 != 0 {
+					goto fail
+				}
+				if _, _, err1 = syscall.RawSyscall6(unix.SYS_FSCONFIG, fsfd, unix.FSCONFIG_CMD_CREATE, 0, 0, 0, 0); err1 != 0 {
+					goto fail
+				}
+				if tree, _, err1 = syscall.RawSyscall(unix.SYS_FSMOUNT, fsfd, unix.FSMOUNT_CLOEXEC, p.maskAttrs); err1 != 0 {
+					goto fail
+				}
+				syscall.RawSyscall(unix.SYS_CLOSE, fsfd, 0, 0)
+			} else if tree, _, err1 = syscall.RawSyscall6(unix.SYS_OPEN_TREE, uintptr(p.devNullFd), uintptr(unsafe.Pointer(p.empty)), unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH, 0, 0, 0); err1 != 0 {
+				goto fail
+			}
 		}
 		if _, _, err1 = syscall.RawSyscall6(unix.SYS_MOVE_MOUNT, tree, uintptr(unsafe.Pointer(p.empty)), fd, uintptr(unsafe.Pointer(p.empty)), unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH, 0); err1 != 0 {
 			goto fail
