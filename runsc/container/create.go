@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/child"
 	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/config"
@@ -324,8 +324,8 @@ func WritePidFile(path string, pid int) error {
 
 // sandboxExitError explains a sandbox that went away during create.
 func sandboxExitError(sb *sandbox.Sandbox, err error) error {
-	if state, werr := sb.Cmd.Process.Wait(); werr == nil {
-		return fmt.Errorf("sandbox exited (%v) before the container was created", state)
+	if ws, werr := sb.Process.Wait(); werr == nil {
+		return fmt.Errorf("sandbox exited (%s) before the container was created", describeExit(ws))
 	}
 	return err
 }
@@ -508,11 +508,11 @@ func (c *Container) Wait() (int, error) {
 	if c.sandboxCmd != nil {
 		// The caller started the sandbox: it is our child, and its exit
 		// status is the container's.
-		state, err := c.sandboxCmd.Cmd.Process.Wait()
+		ws, err := c.sandboxCmd.Process.Wait()
 		if err != nil {
 			return 0, fmt.Errorf("waiting for container %q: %w", c.ID, err)
 		}
-		return exitStatus(state), nil
+		return child.ExitCode(ws), nil
 	}
 	if c.Status != Stopped {
 		if conn, err := control.Dial(c.socketPath()); err == nil {
@@ -535,10 +535,10 @@ func (c *Container) Wait() (int, error) {
 	return 0, fmt.Errorf("waiting for container %q: its exit status is unknown", c.ID)
 }
 
-// exitStatus maps a wait status to a shell-style code.
-func exitStatus(state *os.ProcessState) int {
-	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
+// describeExit says how a process ended, as os.ProcessState does.
+func describeExit(ws unix.WaitStatus) string {
+	if ws.Signaled() {
+		return "signal: " + ws.Signal().String()
 	}
-	return state.ExitCode()
+	return "exit status " + strconv.Itoa(ws.ExitStatus())
 }

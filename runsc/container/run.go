@@ -52,6 +52,6 @@ func Run(conf *config.Config, args CreateArgs, detach bool, sigs <-chan os.Signa
 		err = fmt.Errorf("cleaning up: %w", derr)
 	}
 	// The gofer is our child too (the sandbox's sibling): reap it.
-	c.sandboxCmd.GoferCmd.Wait()
+	c.sandboxCmd.GoferProcess.Wait()
 	return status, err
 }

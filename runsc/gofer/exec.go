@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/child"
 	"runsc.dev/runsc/runsc/control"
 	"runsc.dev/runsc/runsc/specutils"
 )
@@ -129,7 +129,7 @@ func (a *Agent) exec(req *control.Message) (*control.Message, error) {
 		runtime.LockOSThread()
 		// Never unlocked: the thread's namespaces are the container's now,
 		// and it dies with this goroutine.
-		cmd, err := a.startExec(req, files)
+		p, err := a.startExec(req, files)
 		for _, f := range files {
 			f.Close()
 		}
@@ -137,9 +137,9 @@ func (a *Agent) exec(req *control.Message) (*control.Message, error) {
 			ch <- started{err: err}
 			return
 		}
-		ch <- started{pid: cmd.Process.Pid}
-		cmd.Wait()
-		a.execExited <- &control.Message{Type: control.Exited, PID: cmd.Process.Pid, Status: waitStatus(cmd.ProcessState)}
+		ch <- started{pid: p.Pid}
+		ws, _ := p.Wait()
+		a.execExited <- &control.Message{Type: control.Exited, PID: p.Pid, Status: child.ExitCode(ws)}
 	}()
 	s := <-ch
 	if s.err != nil {
@@ -150,7 +150,7 @@ func (a *Agent) exec(req *control.Message) (*control.Message, error) {
 
 // startExec runs on a locked thread: it joins init's namespaces, spawns
 // the exec stage from the sealed runsc binary and hands it the process.
-func (a *Agent) startExec(req *control.Message, files []*os.File) (*exec.Cmd, error) {
+func (a *Agent) startExec(req *control.Message, files []*os.File) (*child.Process, error) {
 	for _, ns := range a.ns {
 		// A fresh thread has the gofer's original namespaces (Go clones
 		// new threads from its template thread, not from the main thread
@@ -172,28 +172,24 @@ func (a *Agent) startExec(req *control.Message, files []*os.File) (*exec.Cmd, er
 	// The child is in the container's pid namespace and mount namespace,
 	// so /proc/self/fd/4 in the container's procfs is the runsc binary
 	// it inherits as fd 4.
-	cmd := exec.Command("/proc/self/fd/4", append(a.conf.ToFlags(), "init", "--exec")...)
-	cmd.Args[0] = "runsc-exec"
-	cmd.ExtraFiles = []*os.File{peer, a.exe}
-	cmd.Env = stageEnv
+	stdio := []*os.File{files[ExecStdin], files[ExecStdout], files[ExecStderr]}
 	if req.Terminal {
 		// The gofer's own stdio are /dev/null, opened outside the
 		// container's device cgroup.
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	} else {
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = files[ExecStdin], files[ExecStdout], files[ExecStderr]
+		stdio = []*os.File{os.Stdin, os.Stdout, os.Stderr}
 	}
 	// No pdeathsig: Go's fork checks getppid() against the parent's PID,
 	// which reads 0 across the pid namespace boundary, and would kill the
 	// child. It needs none: if the gofer dies, init does (its pdeathsig),
 	// and the kernel kills the rest of the pid namespace with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	attr := &syscall.SysProcAttr{}
 	// This thread is thrown away afterwards.
-	if err := a.intoCgroup(cmd.SysProcAttr); err != nil {
+	if err := a.intoCgroup(attr); err != nil {
 		peer.Close()
 		return nil, err
 	}
-	err = cmd.Start()
+	fds := []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd(), peer.Fd(), a.exe.Fd()}
+	p, err := child.Start("/proc/self/fd/4", append([]string{"runsc-exec"}, append(a.conf.ToFlags(), "init", "--exec")...), stageEnv, fds, attr)
 	// Our copy of the child's end goes now: its EOF is the child's.
 	peer.Close()
 	if err != nil {
@@ -221,11 +217,11 @@ func (a *Agent) startExec(req *control.Message, files []*os.File) (*exec.Cmd, er
 		}
 	}
 	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+		p.Kill()
+		p.Wait()
 		return nil, err
 	}
-	return cmd, nil
+	return p, nil
 }
 
 // ExecMain is the exec stage (runsc init --exec): it applies an exec'd

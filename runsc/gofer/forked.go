@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/child"
 	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/config"
 	"runsc.dev/runsc/runsc/control"
@@ -215,7 +216,7 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) error {
 		pipes.closeOurEnds()
 		return fmt.Errorf("starting init: %w", err)
 	}
-	a.initP, _ = os.FindProcess(pid)
+	a.initP = child.Of(pid)
 	fail := func(err error) error {
 		a.initP.Kill()
 		a.initP.Wait()

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -29,6 +28,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/child"
 	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/config"
@@ -51,7 +51,7 @@ type Agent struct {
 	sandbox *control.Conn
 	// initP is the container's init, initProc it with its start time,
 	// read when it was forked.
-	initP    *os.Process
+	initP    *child.Process
 	initProc specutils.Proc
 	// initSo is the socket to a runsc init; forked is set instead when
 	// the gofer forked init itself (forked.go).
@@ -235,43 +235,39 @@ func (a *Agent) startInit(msg *control.Message) error {
 		conn.Close()
 		return err
 	}
-	cmd := exec.Command(exe, append(a.conf.ToFlags(), "init")...)
-	cmd.Args[0] = "runsc-init"
 	if a.exe, err = os.Open(exe); err != nil {
 		conn.Close()
 		return fmt.Errorf("opening runsc binary: %w", err)
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = msg.Files[BootStdin], msg.Files[BootStdout], msg.Files[BootStderr]
-	cmd.ExtraFiles = []*os.File{peer}
-	cmd.Env = stageEnv
 	// Init sets its own pdeathsig (InitMain): Go's fork would check it
 	// against getppid(), which reads 0 across a pid namespace boundary,
 	// and kill a child that joined an existing pid namespace.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneFlags}
+	attr := &syscall.SysProcAttr{Cloneflags: cloneFlags}
 	// This thread is locked for good (init's pdeathsig is tied to it).
-	if err := a.intoCgroup(cmd.SysProcAttr); err != nil {
+	if err := a.intoCgroup(attr); err != nil {
 		conn.Close()
 		return err
 	}
 	end = log.Span("gofer/fork-init")
-	err = cmd.Start()
+	files := []uintptr{msg.Files[BootStdin].Fd(), msg.Files[BootStdout].Fd(), msg.Files[BootStderr].Fd(), peer.Fd()}
+	initP, err := child.Start(exe, append([]string{"runsc-init"}, append(a.conf.ToFlags(), "init")...), stageEnv, files, attr)
 	end()
 	if err != nil {
 		conn.Close()
 		return fmt.Errorf("starting init: %w", err)
 	}
 	// Before init can pivot away from the host's /proc.
-	if a.ns, err = openNamespaces(cmd.Process.Pid); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+	if a.ns, err = openNamespaces(initP.Pid); err != nil {
+		initP.Kill()
+		initP.Wait()
 		conn.Close()
 		return err
 	}
 	// Read now, while init can neither have exited nor pivoted: create
 	// gets it with Ready, when a started init may be gone.
-	if a.initProc, err = specutils.NewProc(cmd.Process.Pid); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+	if a.initProc, err = specutils.NewProc(initP.Pid); err != nil {
+		initP.Kill()
+		initP.Wait()
 		conn.Close()
 		return err
 	}
@@ -286,8 +282,8 @@ func (a *Agent) startInit(msg *control.Message) error {
 		// Renamed so that init finds them too.
 		fd, err := unix.FcntlInt(msg.Files[i].Fd(), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+			initP.Kill()
+			initP.Wait()
 			conn.Close()
 			return fmt.Errorf("dup of an idmapped mount: %w", err)
 		}
@@ -296,12 +292,12 @@ func (a *Agent) startInit(msg *control.Message) error {
 		initMsg.Files = append(initMsg.Files, named)
 	}
 	if err := conn.Send(initMsg); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+		initP.Kill()
+		initP.Wait()
 		conn.Close()
 		return fmt.Errorf("sending boot message to init: %w", err)
 	}
-	a.initP, a.initSo = cmd.Process, conn
+	a.initP, a.initSo = initP, conn
 	return nil
 }
 
@@ -403,8 +399,8 @@ func (a *Agent) Run() error {
 
 	exited := make(chan int, 1)
 	go func() {
-		st, _ := a.initP.Wait()
-		exited <- waitStatus(st)
+		ws, _ := a.initP.Wait()
+		exited <- child.ExitCode(ws)
 	}()
 	reqs := make(chan *control.Message)
 	go func() {
@@ -476,14 +472,6 @@ func (a *Agent) handle(req *control.Message) (*control.Message, error) {
 	default:
 		return nil, fmt.Errorf("unknown request %q", req.Type)
 	}
-}
-
-// waitStatus maps a wait status to a shell-style code: 128+N for signal N.
-func waitStatus(state *os.ProcessState) int {
-	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return state.ExitCode()
 }
 
 // Main is the gofer process: it locks its thread, starts init and serves.

@@ -29,12 +29,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
+	"runtime"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/child"
 	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/config"
@@ -76,12 +76,13 @@ type Args struct {
 type Sandbox struct {
 	// Proc is the sandbox process.
 	Proc specutils.Proc
-	// Cmd is set in the process that started the sandbox (its parent).
-	Cmd *exec.Cmd
-	// Gofer is the gofer process, GoferCmd its command in the process
+	// Process is set in the process that started the sandbox (its
+	// parent).
+	Process *child.Process
+	// Gofer is the gofer process, GoferProcess its handle in the process
 	// that started it.
-	Gofer    specutils.Proc
-	GoferCmd *exec.Cmd
+	Gofer        specutils.Proc
+	GoferProcess *child.Process
 	// Conn is the boot socket: the sandbox reports Ready or Error on it,
 	// and then, with Args.AutoStart, Ack or Error for the start.
 	Conn *control.Conn
@@ -100,7 +101,7 @@ func SpawnSandbox(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	if g == nil || !g.early || g.userns || args.Cgroup == nil {
 		return nil, errors.New("starting the sandbox early: no early gofer or no cgroup")
 	}
-	sb := &Sandbox{GoferCmd: g.cmd, Gofer: g.proc}
+	sb := &Sandbox{GoferProcess: g.process, Gofer: g.proc}
 	conn, peer, err := control.Pair()
 	if err != nil {
 		return nil, err
@@ -137,7 +138,7 @@ func (sb *Sandbox) spawn(conf *config.Config, args Args, g *Gofer, boot *os.File
 	argv = append(argv, args.ID)
 	end := log.Span("create/spawn/sandbox")
 	var err error
-	sb.Cmd, sb.Proc, err = spawn(args.Cgroup, sb.cgFiles, "runsc-sandbox", argv, boot, g.exe, g.null, attr)
+	sb.Process, sb.Proc, err = spawn(args.Cgroup, sb.cgFiles, "runsc-sandbox", argv, boot, g.exe, g.null, attr)
 	end()
 	if err != nil {
 		return fmt.Errorf("starting sandbox: %w", err)
@@ -147,9 +148,9 @@ func (sb *Sandbox) spawn(conf *config.Config, args Args, g *Gofer, boot *os.File
 
 // kill kills and reaps the sandbox alone, and releases what it holds.
 func (sb *Sandbox) kill() {
-	if sb.Cmd != nil && sb.Cmd.Process != nil {
-		sb.Cmd.Process.Kill()
-		sb.Cmd.Wait()
+	if sb.Process != nil {
+		sb.Process.Kill()
+		sb.Process.Wait()
 	}
 	if sb.Conn != nil {
 		sb.Conn.Close()
@@ -163,8 +164,8 @@ func (sb *Sandbox) kill() {
 // Gofer is a started gofer, waiting for its boot message (Start sends
 // it).
 type Gofer struct {
-	cmd  *exec.Cmd
-	proc specutils.Proc
+	process *child.Process
+	proc    specutils.Proc
 	// conn is the sandbox's end of the gofer's socket, until Start sends
 	// the gofer's boot message on it and hands it to the sandbox.
 	conn *control.Conn
@@ -284,13 +285,16 @@ func (g *Gofer) sendBoot(gb *control.Message, initPeer *os.File, cgFiles []*os.F
 }
 
 // haveSysAdmin reports whether this process may build the sandbox's root
-// itself (CAP_SYS_ADMIN in its own user namespace).
+// itself (CAP_SYS_ADMIN in its own user namespace). One capget: the
+// bounding and ambient sets that capability.Load also reads from
+// /proc/self/status play no part.
 func haveSysAdmin() bool {
-	caps, err := capability.NewPid2(0)
-	if err != nil || caps.Load() != nil {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return false
 	}
-	return caps.Get(capability.EFFECTIVE, capability.CAP_SYS_ADMIN)
+	return data[0].Effective&(1<<unix.CAP_SYS_ADMIN) != 0
 }
 
 // helperEnv is the whole environment of the sandbox and the gofer: none of
@@ -394,7 +398,7 @@ func startGofer(conf *config.Config, spec *specs.Spec, id string, attr *syscall.
 	defer peer.Close()
 	g.conn = conn
 	end := log.Span("create/spawn/gofer")
-	g.cmd, g.proc, err = spawn(cg, nil, "runsc-gofer", append(conf.ToFlags(), "gofer", id), peer, g.exe, g.null, attr)
+	g.process, g.proc, err = spawn(cg, nil, "runsc-gofer", append(conf.ToFlags(), "gofer", id), peer, g.exe, g.null, attr)
 	end()
 	if err != nil {
 		return nil, fmt.Errorf("starting gofer: %w", err)
@@ -408,9 +412,9 @@ func (g *Gofer) Kill() {
 	if g == nil {
 		return
 	}
-	if g.cmd != nil && g.cmd.Process != nil {
-		g.cmd.Process.Kill()
-		g.cmd.Wait()
+	if g.process != nil {
+		g.process.Kill()
+		g.process.Wait()
 	}
 	g.release()
 }
@@ -469,7 +473,7 @@ func Start(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 	}
 	sb := args.Sandbox
 	if sb == nil {
-		sb = &Sandbox{GoferCmd: g.cmd, Gofer: g.proc}
+		sb = &Sandbox{GoferProcess: g.process, Gofer: g.proc}
 	}
 	defer func() {
 		if retErr != nil {
@@ -591,14 +595,14 @@ func named(f *os.File, name string) (*os.File, error) {
 
 // spawn starts a helper (startHelper), born in cg when it is set (with
 // its ThreadFiles cgFiles, when open).
-func spawn(cg *cgroup.Cgroup, cgFiles []*os.File, name string, argv []string, boot, exe, null *os.File, attr *syscall.SysProcAttr) (*exec.Cmd, specutils.Proc, error) {
-	var cmd *exec.Cmd
+func spawn(cg *cgroup.Cgroup, cgFiles []*os.File, name string, argv []string, boot, exe, null *os.File, attr *syscall.SysProcAttr) (*child.Process, specutils.Proc, error) {
+	var p *child.Process
 	start := func(cgroupFD int) ([]int, error) {
 		var err error
-		if cmd, err = startHelper(name, argv, boot, exe, null, attr, cgroupFD); err != nil {
+		if p, err = startHelper(name, argv, boot, exe, null, attr, cgroupFD); err != nil {
 			return nil, err
 		}
-		return []int{cmd.Process.Pid}, nil
+		return []int{p.Pid}, nil
 	}
 	var err error
 	if cg != nil {
@@ -607,28 +611,28 @@ func spawn(cg *cgroup.Cgroup, cgFiles []*os.File, name string, argv []string, bo
 		_, err = start(-1)
 	}
 	if err != nil {
-		if cmd != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+		if p != nil {
+			p.Kill()
+			p.Wait()
 		}
 		return nil, specutils.Proc{}, err
 	}
-	p, err := specutils.NewProc(cmd.Process.Pid)
+	proc, err := specutils.NewProc(p.Pid)
 	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+		p.Kill()
+		p.Wait()
 		return nil, specutils.Proc{}, err
 	}
-	return cmd, p, nil
+	return p, proc, nil
 }
 
 // Kill kills and reaps the sandbox and the gofer, and closes the boot
 // socket.
 func (sb *Sandbox) Kill() {
-	for _, c := range []*exec.Cmd{sb.Cmd, sb.GoferCmd} {
-		if c != nil && c.Process != nil {
-			c.Process.Kill()
-			c.Wait()
+	for _, p := range []*child.Process{sb.Process, sb.GoferProcess} {
+		if p != nil {
+			p.Kill()
+			p.Wait()
 		}
 	}
 	if sb.Conn != nil {
@@ -641,28 +645,24 @@ func (sb *Sandbox) Kill() {
 // in the cgroup2 directory cgroupFD when it is not -1. With exe, the
 // read-only binary (readOnlyBinary), it runs from that; else from
 // /proc/self/exe.
-func startHelper(name string, argv []string, boot, exe, null *os.File, attr *syscall.SysProcAttr, cgroupFD int) (*exec.Cmd, error) {
+func startHelper(name string, argv []string, boot, exe, null *os.File, attr *syscall.SysProcAttr, cgroupFD int) (*child.Process, error) {
 	path := "/proc/self/exe"
 	if exe != nil {
 		// exe is close-on-exec: the child resolves the path before
 		// execve closes it, and runs without it open.
 		path = fmt.Sprintf("/proc/self/fd/%d", exe.Fd())
 	}
-	cmd := exec.Command(path, argv...)
-	cmd.Args[0] = name
-	cmd.Env = helperEnv
-	// stdio are /dev/null: the container's stdio travel in the gofer's
-	// boot message, so no runsc process but the container's own holds
-	// the caller's stdout/stderr.
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
-	cmd.ExtraFiles = []*os.File{boot}
 	a := *attr
 	if cgroupFD >= 0 {
 		a.UseCgroupFD, a.CgroupFD = true, cgroupFD
 	}
-	cmd.SysProcAttr = &a
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	return cmd, nil
+	// stdio are /dev/null: the container's stdio travel in the gofer's
+	// boot message, so no runsc process but the container's own holds
+	// the caller's stdout/stderr.
+	files := []uintptr{null.Fd(), null.Fd(), null.Fd(), boot.Fd()}
+	p, err := child.Start(path, append([]string{name}, argv...), helperEnv, files, &a)
+	runtime.KeepAlive(null)
+	runtime.KeepAlive(boot)
+	runtime.KeepAlive(exe)
+	return p, err
 }
