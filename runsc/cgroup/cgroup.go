@@ -243,6 +243,15 @@ func mkdirAll(dir string) ([]string, error) {
 }
 
 func mkdirAllOnce(dir string) ([]string, error) {
+	// Usually only the container's own directory is missing: one mkdir.
+	switch err := mkdir(filepath.Clean(dir), 0o755); {
+	case err == nil:
+		return []string{filepath.Clean(dir)}, nil
+	case errors.Is(err, fs.ErrExist) && isDir(dir):
+		return nil, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
 	var missing []string
 	for d := filepath.Clean(dir); !isDir(d); d = filepath.Dir(d) {
 		if d == "/" || d == "." {

@@ -165,15 +165,15 @@ func (o op) String() string {
 	return o.file + "=" + o.value
 }
 
-// run performs one op.
-func (o op) run() error {
+// run performs one op, writing through w.
+func (o op) run(w *writer) error {
 	if o.action != nil {
 		if err := o.action(); err != nil {
 			return fmt.Errorf("%s: %s: %w", o.field, o.desc, err)
 		}
 		return nil
 	}
-	err := writeFile(o.dir, o.file, o.value)
+	err := w.write(o.dir, o.file, o.value)
 	switch {
 	case err == nil:
 		return nil
@@ -190,9 +190,11 @@ func (o op) run() error {
 // execute runs a plan in order, retrying deferEINVAL ops that failed with
 // EINVAL once the rest of the plan has been written.
 func execute(ops []op) error {
+	var w writer
+	defer w.close()
 	var deferred []op
 	for _, o := range ops {
-		err := o.run()
+		err := o.run(&w)
 		if err != nil && o.deferEINVAL && errors.Is(err, unix.EINVAL) {
 			debugf("cgroup: %s: EINVAL, retrying after the other settings", o.field)
 			deferred = append(deferred, o)
@@ -203,27 +205,85 @@ func execute(ops []op) error {
 		}
 	}
 	for _, o := range deferred {
-		if err := o.run(); err != nil {
+		if err := o.run(&w); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// writer writes the values of a plan's ops, keeping the last control file
+// open: consecutive ops on one file (a device rule each, on devices.allow)
+// are one write(2) each on one open file, as the kernel reads every write
+// of a control file on its own.
+type writer struct {
+	path string
+	f    *os.File
+}
+
+// write writes value to dir/file, like writeFile.
+func (w *writer) write(dir, file, value string) error {
+	path := filepath.Join(dir, file)
+	if h := writeHook; h != nil {
+		if err := h(path, value); err != nil {
+			return err
+		}
+	}
+	if w.f == nil || w.path != path {
+		w.close()
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return err
+		}
+		w.path, w.f = path, f
+	}
+	if _, err := w.f.WriteString(value); err != nil {
+		// The file is reopened for the next op: a failed write can leave
+		// it in any state.
+		w.close()
+		return err
+	}
+	return nil
+}
+
+func (w *writer) close() {
+	if w.f != nil {
+		w.f.Close()
+		w.f, w.path = nil, ""
+	}
+}
+
 // preflight checks that every non-optional file of a plan exists when its
 // cgroup directory already exists. Files of cgroup2 controllers that will be
 // enabled before the plan runs are not checked.
 func preflight(ops []op, willEnable func(dir, ctrl string) bool) error {
+	// Each directory and file is looked at once: a device rule is an op
+	// on the same devices.allow as the one before.
+	dirs := map[string]bool{}
+	checked := map[string]bool{}
 	for _, o := range ops {
-		if o.action != nil || o.optional || !isDir(o.dir) {
+		if o.action != nil || o.optional {
+			continue
+		}
+		live, ok := dirs[o.dir]
+		if !ok {
+			live = isDir(o.dir)
+			dirs[o.dir] = live
+		}
+		if !live {
 			continue
 		}
 		if o.ctrl != "" && willEnable(o.dir, o.ctrl) {
 			continue
 		}
-		if p := filepath.Join(o.dir, o.file); !exists(p) {
+		p := filepath.Join(o.dir, o.file)
+		if checked[p] {
+			continue
+		}
+		if !exists(p) {
 			return fmt.Errorf("%s: %s does not exist (controller or kernel feature not available)", o.field, p)
 		}
+		checked[p] = true
 	}
 	return nil
 }

@@ -254,7 +254,8 @@ func newState(conf *config.Config, args CreateArgs) (c *Container, l *lock, err 
 		ID:      args.ID,
 		Bundle:  args.Bundle,
 		Spec:    args.Spec,
-		Created: time.Now(),
+		// UTC, as runc records it: no time zone database to load.
+		Created: time.Now().UTC(),
 		Owner:   os.Getuid(),
 		dir:     dir,
 	}

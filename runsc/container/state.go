@@ -183,24 +183,34 @@ func (c *Container) save() error {
 
 // writeFileAtomic writes data to path through a temp file and a rename:
 // readers see the old file or the new one.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+func writeFileAtomic(path string, data []byte, mode os.FileMode) (retErr error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
+	defer func() {
+		// Once renamed, the temporary name is gone: removed on failure only.
+		if retErr != nil {
+			unix.Unlink(tmp.Name())
+		}
+	}()
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+	// CreateTemp makes the file 0600.
+	if mode != 0o600 {
+		if err := tmp.Chmod(mode); err != nil {
+			tmp.Close()
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	// rename(2) itself: os.Rename first stats the target, to refuse a
+	// directory there, which rename(2) refuses too (EISDIR).
+	if err := unix.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("renaming %s: %w", path, err)
 	}
 	return nil
