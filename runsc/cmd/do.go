@@ -153,7 +153,9 @@ func (d *Do) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommand
 		Errorf("%v", err)
 		return doFailure
 	}
-	status, err := container.Do(conf, container.NewDoID(), cwd, spec, forwardSignals())
+	sigs := make(chan os.Signal, 16)
+	forwardSignals(sigs)
+	status, err := container.Do(conf, container.NewDoID(), cwd, spec, sigs)
 	if err != nil {
 		Errorf("%v", err)
 		if strings.Contains(err.Error(), "executable file not found") || strings.Contains(err.Error(), "no such file or directory") && strings.Contains(err.Error(), "process.args[0]") {

@@ -53,20 +53,20 @@ func (r *Run) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomman
 	if err != nil {
 		return Errorf("%v", err)
 	}
+	sigs := make(chan os.Signal, 16)
 	status, err := container.Run(conf, container.CreateArgs{
 		ID: f.Arg(0), Bundle: bundle, PidFile: r.pidFile,
 		ConsoleSocket: r.consoleSocket, Attached: !r.detach,
-	}, r.detach, forwardSignals())
+		Spawned: func() { forwardSignals(sigs) },
+	}, r.detach, sigs)
 	if err != nil {
 		return Errorf("%v", err)
 	}
 	return subcommands.ExitStatus(status)
 }
 
-// forwardSignals returns a channel of the signals runsc receives, which
-// `run` forwards to the container, as runc does.
-func forwardSignals() chan os.Signal {
-	ch := make(chan os.Signal, 16)
+// forwardSignals delivers on ch the signals runsc receives that `run`
+// forwards to the container, as runc does.
+func forwardSignals(ch chan<- os.Signal) {
 	signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-	return ch
 }

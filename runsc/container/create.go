@@ -37,6 +37,13 @@ type CreateArgs struct {
 	// start is set by Run: the container starts as soon as it is created
 	// (sandbox.Args.AutoStart) when no hook must run in between.
 	start bool
+	// Spawned, when set, is called once, as soon as the gofer is spawned
+	// (right away when Spec is given), before any state exists: `run`
+	// starts catching the signals it forwards there. os/signal's first
+	// Notify starts a goroutine, and so a thread, which would compete
+	// with the gofer's spawn; a signal before it kills runsc before it
+	// has made anything (a gofer it spawned reads EOF and exits).
+	Spawned func()
 }
 
 // cleanup runs rollback steps in reverse order unless released.
@@ -63,10 +70,17 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		}
 	}()
 	var early *sandbox.Gofer
+	if args.Spec != nil && args.Spawned != nil {
+		args.Spawned()
+	}
 	if args.Spec == nil {
 		// The gofer starts before the spec is even read (SpawnGofer).
 		var err error
-		if early, err = sandbox.SpawnGofer(conf, args.ID); err != nil {
+		early, err = sandbox.SpawnGofer(conf, args.ID)
+		if args.Spawned != nil {
+			args.Spawned()
+		}
+		if err != nil {
 			return nil, err
 		}
 		spec, err := specutils.ReadSpec(args.Bundle)

@@ -4,15 +4,18 @@ package root
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/runsc/test/testutil"
 )
 
@@ -326,5 +329,45 @@ func waitStatus(t *testing.T, r *testutil.Runtime, id, want string) {
 			t.Fatalf("%s: status %q, want %q", id, st.Status, want)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRunForwardsSignals checks that `runsc run` passes a SIGTERM it gets
+// to the container's init (a shell that traps it and exits 7), and exits
+// with the container's status, as runc does.
+func TestRunForwardsSignals(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "sh", "-c", "trap 'exit 7' TERM; touch /tmp/trapped; while :; do sleep 0.05; done")
+	cmd := r.Cmd("run", "--bundle", b.Dir, "fwd")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Run(t, "delete", "--force", "fwd")
+	// The trap is set once the marker exists.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(b.Rootfs(), "tmp", "trapped")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatal("the container never set its trap")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(unix.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+		t.Fatalf("runsc run after SIGTERM: %v, want exit status 7", err)
+	}
+	// run deleted the container.
+	if res := r.Run(t, "state", "fwd"); res.Code == 0 {
+		t.Errorf("state after run returned: %+v", res)
 	}
 }
