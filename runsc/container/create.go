@@ -265,9 +265,9 @@ func newState(conf *config.Config, args CreateArgs) (c *Container, l *lock, err 
 		return nil, nil, fmt.Errorf("creating state directory: %w", err)
 	}
 	c = &Container{
-		ID:      args.ID,
-		Bundle:  args.Bundle,
-		Spec:    args.Spec,
+		ID:     args.ID,
+		Bundle: args.Bundle,
+		Spec:   args.Spec,
 		// UTC, as runc records it: no time zone database to load.
 		Created: time.Now().UTC(),
 		Owner:   os.Getuid(),

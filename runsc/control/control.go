@@ -116,6 +116,10 @@ type GoferBoot struct {
 	// CgroupLater says that the cgroup's files follow in a Cgroup
 	// message instead of coming with the boot message.
 	CgroupLater bool `json:"cgroupLater,omitempty"`
+	// TimerSlack is create's timer slack (PR_GET_TIMERSLACK, ns), which
+	// the container's processes get: the gofer itself starts with a
+	// coarser one (sandbox.HelperTimerSlack). 0: leave it.
+	TimerSlack uint64 `json:"timerSlack,omitempty"`
 }
 
 // MaxMessageSize bounds one message (an exec's argv and env near ARG_MAX fit).

@@ -151,6 +151,9 @@ func (a *Agent) exec(req *control.Message) (*control.Message, error) {
 // startExec runs on a locked thread: it joins init's namespaces, spawns
 // the exec stage from the sealed runsc binary and hands it the process.
 func (a *Agent) startExec(req *control.Message, files []*os.File) (*child.Process, error) {
+	if err := a.containerSlack(); err != nil {
+		return nil, err
+	}
 	for _, ns := range a.ns {
 		// A fresh thread has the gofer's original namespaces (Go clones
 		// new threads from its template thread, not from the main thread

@@ -208,6 +208,10 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) error {
 	}
 	end()
 
+	if err := a.containerSlack(); err != nil {
+		pipes.closeOurEnds()
+		return err
+	}
 	end = log.Span("gofer/fork-init")
 	pid, err := forkInit(prog)
 	end()

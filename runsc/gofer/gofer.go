@@ -81,6 +81,23 @@ type Agent struct {
 	// cgroupLater is set until the Cgroup message that a boot message
 	// with GoferBoot.CgroupLater announced has been read (awaitCgroup).
 	cgroupLater bool
+	// timerSlack is create's timer slack (GoferBoot.TimerSlack), 0 for
+	// none: a thread sets it (containerSlack) before it starts a process
+	// of the container, which inherits it.
+	timerSlack uint64
+}
+
+// containerSlack gives the calling (locked) thread the timer slack of the
+// process that created the container, for the container's process it is
+// about to start: the gofer's own is coarser (sandbox.HelperTimerSlack).
+func (a *Agent) containerSlack() error {
+	if a.timerSlack == 0 {
+		return nil
+	}
+	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(a.timerSlack), 0, 0, 0); err != nil {
+		return fmt.Errorf("setting the timer slack: %w", err)
+	}
+	return nil
 }
 
 // awaitCgroup reads the cgroup's files, if they come after the boot
@@ -185,7 +202,7 @@ func NewAgent(conf *config.Config, sandbox *control.Conn) (*Agent, error) {
 		msg.Files[BootSpec].Close()
 		msg.Files[BootSpec] = f
 	}
-	a := &Agent{conf: conf, sandbox: sandbox, origNS: ownNamespaces(), execExited: make(chan *control.Message, 16), cgroupLater: msg.Gofer.CgroupLater}
+	a := &Agent{conf: conf, sandbox: sandbox, origNS: ownNamespaces(), execExited: make(chan *control.Message, 16), cgroupLater: msg.Gofer.CgroupLater, timerSlack: msg.Gofer.TimerSlack}
 	if err := a.takeCgroupFiles(msg); err != nil {
 		return nil, err
 	}
@@ -245,6 +262,10 @@ func (a *Agent) startInit(msg *control.Message) error {
 	attr := &syscall.SysProcAttr{Cloneflags: cloneFlags}
 	// This thread is locked for good (init's pdeathsig is tied to it).
 	if err := a.intoCgroup(attr); err != nil {
+		conn.Close()
+		return err
+	}
+	if err := a.containerSlack(); err != nil {
 		conn.Close()
 		return err
 	}

@@ -74,7 +74,7 @@ func goferAttr(conf *config.Config, spec *specs.Spec) (*syscall.SysProcAttr, err
 // for the idmapped trees, returned to close once the message is sent.
 func goferBoot(conf *config.Config, spec *specs.Spec, boot *control.Message, pid int, userns bool) (*control.Message, []*os.File) {
 	msg := &control.Message{Type: control.Boot, ID: boot.ID, Bundle: boot.Bundle, Terminal: boot.Terminal}
-	msg.Gofer = &control.GoferBoot{RootfsOverlay: spec.Annotations[specutils.RootfsOverlayAnnotation]}
+	msg.Gofer = &control.GoferBoot{RootfsOverlay: spec.Annotations[specutils.RootfsOverlayAnnotation], TimerSlack: callerTimerSlack()}
 	if spec.Linux != nil {
 		msg.Gofer.Namespaces = spec.Linux.Namespaces
 	}

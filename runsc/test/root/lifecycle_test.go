@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,5 +370,45 @@ func TestRunForwardsSignals(t *testing.T) {
 	// run deleted the container.
 	if res := r.Run(t, "state", "fwd"); res.Code == 0 {
 		t.Errorf("state after run returned: %+v", res)
+	}
+}
+
+// TestTimerSlack checks that the container's processes, init and exec'd
+// ones, get the timer slack of create's caller, and not the coarser one
+// runsc's helpers run with (sandbox.HelperTimerSlack).
+func TestTimerSlack(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.Audit(t)
+	r := testutil.NewRuntime(t)
+	b := testutil.NewBundle(t, "sh", "-c", "cat /proc/self/timerslack_ns > /tmp/init-slack; sleep 1000")
+	const slack = 123457
+	// A child inherits the slack of the thread that forks it.
+	runtime.LockOSThread()
+	old, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, slack, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	res := r.Run(t, "run", "--detach", "--bundle", b.Dir, "slack")
+	unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(old), 0, 0, 0)
+	runtime.UnlockOSThread()
+	if res.Code != 0 {
+		t.Fatalf("run: %+v", res)
+	}
+	defer r.Run(t, "delete", "--force", "slack")
+	var got []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if got, _ = os.ReadFile(filepath.Join(b.Rootfs(), "tmp", "init-slack")); len(got) > 0 {
+			break
+		}
+	}
+	if strings.TrimSpace(string(got)) != strconv.Itoa(slack) {
+		t.Errorf("init's timer slack %q, want %d", got, slack)
+	}
+	out := r.MustRun(t, "exec", "slack", "cat", "/proc/self/timerslack_ns")
+	if strings.TrimSpace(out) != strconv.Itoa(slack) {
+		t.Errorf("exec'd process's timer slack %q, want %d", out, slack)
 	}
 }
