@@ -112,6 +112,9 @@ type resolved struct {
 // so a symlink swapped in meanwhile makes the call fail instead of
 // redirecting it.
 func resolveInRoot(rootFd int, path string, kind createKind) (resolved, error) {
+	if r, ok := resolveNoSymlinks(rootFd, path, kind); ok {
+		return r, nil
+	}
 	remaining := splitPath(path)
 	current := "/"
 	links := 0
@@ -175,6 +178,63 @@ func resolveInRoot(rootFd int, path string, kind createKind) (resolved, error) {
 		return resolved{}, fmt.Errorf("opening %q (resolved from %q) in the root: %w", current, path, err)
 	}
 	return resolved{fd: fd, path: current, created: created}, nil
+}
+
+// resolveNoSymlinks is resolveInRoot's fast path, for the usual path
+// with no symlink on it: the whole path in one openat2 with
+// RESOLVE_NO_SYMLINKS (the walk's own final check), or, when only the
+// last component is missing, its parent, then the component created in it
+// and the path opened again. A walk would reach the same file: with no
+// symlink, ".." is lexical inside the root. Anything else (a symlink, a
+// missing parent, an error) reports !ok, and the walk runs.
+func resolveNoSymlinks(rootFd int, path string, kind createKind) (resolved, bool) {
+	clean := filepath.Clean("/" + path)
+	if clean == "/" {
+		return resolved{}, false
+	}
+	fd, err := openNoSymlink(rootFd, clean)
+	if err == nil {
+		return resolved{fd: fd, path: clean}, true
+	}
+	if !errors.Is(err, unix.ENOENT) || kind == noCreate {
+		return resolved{}, false
+	}
+	dir, name := filepath.Split(clean)
+	dirFd, err := openInRoot(rootFd, dir, unix.O_PATH|unix.O_DIRECTORY, 0, unix.RESOLVE_NO_SYMLINKS)
+	if err != nil {
+		return resolved{}, false
+	}
+	if kind == createFile {
+		f, err := unix.Openat(dirFd, name, unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0o644)
+		if err == nil {
+			unix.Close(f)
+		}
+	} else {
+		unix.Mkdirat(dirFd, name, 0o755)
+	}
+	unix.Close(dirFd)
+	// Whatever is there now (ours, or a racing creator's) is looked up
+	// like any path: a symlink sends this to the walk.
+	if fd, err = openNoSymlink(rootFd, clean); err != nil {
+		return resolved{}, false
+	}
+	return resolved{fd: fd, path: clean, created: true}, true
+}
+
+// openNoSymlink opens path inside the root O_PATH with no symlink on the
+// way, itself included: RESOLVE_NO_SYMLINKS with O_NOFOLLOW returns a
+// trailing symlink instead of failing, and the fstat catches that.
+func openNoSymlink(rootFd int, path string) (int, error) {
+	fd, err := openInRoot(rootFd, path, unix.O_PATH|unix.O_NOFOLLOW, 0, unix.RESOLVE_NO_SYMLINKS)
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		unix.Close(fd)
+		return -1, unix.ELOOP
+	}
+	return fd, nil
 }
 
 // createIn creates name in the directory dir (a resolved path inside the

@@ -315,3 +315,65 @@ func TestProcSysDest(t *testing.T) {
 		t.Errorf("procSysDest accepted proc on /proc/sys")
 	}
 }
+
+// TestResolveNoSymlinksMatchesWalk checks that the fast path of
+// resolveInRoot (no symlink on the path) gives what the component walk
+// gives: the same cleaned path, file and created flag, for existing and
+// new targets and paths with "..".
+func TestResolveNoSymlinksMatchesWalk(t *testing.T) {
+	for _, tc := range []struct {
+		path    string
+		kind    createKind
+		want    string
+		created bool
+		exists  string // a directory made first
+	}{
+		{"/a/b", noCreate, "/a/b", false, ""},
+		{"a/./b/../b", noCreate, "/a/b", false, ""},
+		{"/../../etc/passwd", noCreate, "/etc/passwd", false, ""},
+		{"/a/new", createDir, "/a/new", true, ""},
+		{"/a/b/../newfile", createFile, "/a/newfile", true, ""},
+		{"/a/new", createDir, "/a/new", false, "a/new"},
+	} {
+		_, fd, _ := hostileRoot(t)
+		if tc.exists != "" {
+			if err := unix.Mkdirat(fd, tc.exists, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fast, ok := resolveNoSymlinks(fd, tc.path, tc.kind)
+		if !ok {
+			t.Fatalf("resolveNoSymlinks(%q) took the walk", tc.path)
+		}
+		if fast.path != tc.want || fast.created != tc.created {
+			t.Errorf("resolveNoSymlinks(%q) = %q created %v, want %q created %v", tc.path, fast.path, fast.created, tc.want, tc.created)
+		}
+		var a, b unix.Stat_t
+		unix.Fstat(fast.fd, &a)
+		unix.Close(fast.fd)
+		// The walk, on the same (now existing) target.
+		walk, err := resolveInRoot(fd, tc.want, noCreate)
+		if err != nil {
+			t.Fatalf("walk of %q: %v", tc.want, err)
+		}
+		unix.Fstat(walk.fd, &b)
+		unix.Close(walk.fd)
+		if a.Ino != b.Ino || a.Dev != b.Dev {
+			t.Errorf("%q: the fast path opened another file than the walk", tc.path)
+		}
+		if tc.kind == createFile && a.Mode&unix.S_IFMT != unix.S_IFREG || tc.kind == createDir && a.Mode&unix.S_IFMT != unix.S_IFDIR {
+			t.Errorf("%q: made mode %o", tc.path, a.Mode)
+		}
+	}
+	// A symlink anywhere on the path, last component included, is the walk's.
+	_, fd, _ := hostileRoot(t)
+	if err := unix.Symlinkat("a", fd, "lnk"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/lnk", "/lnk/b"} {
+		if r, ok := resolveNoSymlinks(fd, p, noCreate); ok {
+			unix.Close(r.fd)
+			t.Errorf("resolveNoSymlinks(%q) went through a symlink", p)
+		}
+	}
+}
