@@ -164,7 +164,9 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		// failure.
 		cu.add(gofer.Kill)
 	}
-	if c != nil && c.Cgroup != nil && m.err == nil {
+	// Set only once makeCgroup made it, whatever failed after (the gofer
+	// refusing the spec as its cgroup's files arrive, the sandbox's spawn).
+	if c != nil && c.Cgroup != nil {
 		cu.add(func() { c.Cgroup.Rollback() })
 	}
 	if m.sb != nil {

@@ -304,7 +304,7 @@ func haveSysAdmin() bool {
 // these 2-core machines preempting the very threads that create is waiting
 // for: about 45 of every 100 context switches of a `run` were the
 // helpers' and create's sysmons. 200 us cut a run's context switches by
-// an eighth and its CPU time by 4%, and the run 0.97x (1 ms was slower:
+// an eighth and its CPU time by 4%, and the run 0.98-0.99x (1 ms was slower:
 // sysmon also hands a P stuck in a system call to another goroutine). The
 // container's processes get the caller's slack back (GoferBoot.TimerSlack).
 const HelperTimerSlack = 200_000

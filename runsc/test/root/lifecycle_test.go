@@ -340,24 +340,17 @@ func TestRunForwardsSignals(t *testing.T) {
 	testutil.RequireRoot(t)
 	testutil.Audit(t)
 	r := testutil.NewRuntime(t)
-	b := testutil.NewBundle(t, "sh", "-c", "trap 'exit 7' TERM; touch /tmp/trapped; while :; do sleep 0.05; done")
+	b := testutil.NewBundle(t, "sh", "-c", "trap 'exit 7' TERM; echo set > /tmp/trapped; while :; do sleep 0.05; done")
 	cmd := r.Cmd("run", "--bundle", b.Dir, "fwd")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer r.Run(t, "delete", "--force", "fwd")
 	// The trap is set once the marker exists.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(b.Rootfs(), "tmp", "trapped")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatal("the container never set its trap")
-		}
-		time.Sleep(10 * time.Millisecond)
+	if _, ok := awaitFile(filepath.Join(b.Rootfs(), "tmp", "trapped")); !ok {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("the container never set its trap")
 	}
 	if err := cmd.Process.Signal(unix.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -398,12 +391,7 @@ func TestTimerSlack(t *testing.T) {
 		t.Fatalf("run: %+v", res)
 	}
 	defer r.Run(t, "delete", "--force", "slack")
-	var got []byte
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if got, _ = os.ReadFile(filepath.Join(b.Rootfs(), "tmp", "init-slack")); len(got) > 0 {
-			break
-		}
-	}
+	got, _ := awaitFile(filepath.Join(b.Rootfs(), "tmp", "init-slack"))
 	if strings.TrimSpace(string(got)) != strconv.Itoa(slack) {
 		t.Errorf("init's timer slack %q, want %d", got, slack)
 	}
@@ -411,4 +399,15 @@ func TestTimerSlack(t *testing.T) {
 	if strings.TrimSpace(out) != strconv.Itoa(slack) {
 		t.Errorf("exec'd process's timer slack %q, want %d", out, slack)
 	}
+}
+
+// awaitFile waits up to 10 s for the file at path to exist and hold
+// something, a container's marker, and returns its contents.
+func awaitFile(path string) ([]byte, bool) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return b, true
+		}
+	}
+	return nil, false
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"runsc.dev/runsc/runsc/cgroup"
 )
 
 // Snapshot is host state that a test must leave as it found it: runsc
@@ -15,7 +17,9 @@ import (
 type Snapshot struct {
 	Procs  map[string]bool // "pid comm"
 	Mounts map[string]bool // mount point + fs type
-	FDs    int
+	// Cgroups are container cgroup directories under cgroup.DefaultParent.
+	Cgroups map[string]bool
+	FDs     int
 }
 
 var (
@@ -44,9 +48,19 @@ func ours(cmdline string) bool {
 }
 
 // TakeSnapshot records this test binary's runsc processes, the mounts
-// under t.TempDir() trees (where tests make rootfs trees) and our fds.
+// under t.TempDir() trees (where tests make rootfs trees), the container
+// cgroups under the default parent of every hierarchy, and our fds.
 func TakeSnapshot() Snapshot {
-	s := Snapshot{Procs: map[string]bool{}, Mounts: map[string]bool{}}
+	s := Snapshot{Procs: map[string]bool{}, Mounts: map[string]bool{}, Cgroups: map[string]bool{}}
+	// Root tests run one at a time: a container cgroup that appears during
+	// a test is that test's.
+	v1, _ := filepath.Glob("/sys/fs/cgroup/*" + cgroup.DefaultParent + "/*")
+	v2, _ := filepath.Glob("/sys/fs/cgroup" + cgroup.DefaultParent + "/*")
+	for _, d := range append(v1, v2...) {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			s.Cgroups[d] = true
+		}
+	}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
@@ -84,6 +98,11 @@ func (s Snapshot) Leftovers(after Snapshot) []string {
 			out = append(out, "mount "+m)
 		}
 	}
+	for c := range after.Cgroups {
+		if !s.Cgroups[c] {
+			out = append(out, "cgroup "+c)
+		}
+	}
 	if after.FDs > s.FDs+2 { // The Go runtime may open a pipe or two.
 		out = append(out, fmt.Sprintf("fds %d -> %d", s.FDs, after.FDs))
 	}
@@ -91,7 +110,8 @@ func (s Snapshot) Leftovers(after Snapshot) []string {
 	return out
 }
 
-// Audit fails t if the test leaves runsc processes or mounts behind.
+// Audit fails t if the test leaves runsc processes, mounts or container
+// cgroups behind.
 func Audit(t *testing.T) {
 	before := TakeSnapshot()
 	t.Cleanup(func() {
