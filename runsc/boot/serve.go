@@ -114,7 +114,7 @@ func (s *Server) WaitReady(create *control.Conn) error {
 	m, err := s.gofer.Recv()
 	if err != nil {
 		err = fmt.Errorf("gofer: %w", err)
-		create.Send(&control.Message{Type: control.Error, Err: err.Error()})
+		create.Send(control.ErrorMessage(err))
 		return err
 	}
 	if m.Type == control.Ready {
@@ -125,7 +125,7 @@ func (s *Server) WaitReady(create *control.Conn) error {
 		return err
 	}
 	if m.Type != control.Ready {
-		return fmt.Errorf("creating container: %s", m.Err)
+		return fmt.Errorf("creating container: %w", m.AsError())
 	}
 	if s.autoStart {
 		// A failed start is create's to report (it destroys the
@@ -262,7 +262,7 @@ func (s *Server) start() error {
 	case err != nil:
 		return fmt.Errorf("starting container: %w", err)
 	case m.Type == control.Error:
-		return errors.New(m.Err)
+		return m.AsError()
 	}
 	return fmt.Errorf("starting container: unexpected %q from init", m.Type)
 }
@@ -276,7 +276,7 @@ func (s *Server) callGofer(req *control.Message) (*control.Message, error) {
 	}
 	resp := <-s.replies
 	if resp.Type == control.Error {
-		return nil, errors.New(resp.Err)
+		return nil, resp.AsError()
 	}
 	return resp, nil
 }

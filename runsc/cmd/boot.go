@@ -69,7 +69,7 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		err = b.setUp(conf, f.Arg(0), conn, msg)
 		// Reached only on failure (or with the test-only flag).
 		if err != nil {
-			conn.Send(&control.Message{Type: control.Error, Err: err.Error()})
+			conn.Send(control.ErrorMessage(err))
 			return Errorf("sandbox: %v", err)
 		}
 		return subcommands.ExitSuccess
@@ -223,7 +223,7 @@ func (b *Boot) serveHandoff(conf *config.Config, handoff *control.Message) {
 		os.Exit(1)
 	}
 	fail := func(err error) {
-		create.Send(&control.Message{Type: control.Error, Err: err.Error()})
+		create.Send(control.ErrorMessage(err))
 		Errorf("sandbox: %v", err)
 		os.Exit(1)
 	}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -158,7 +159,7 @@ func (d *Do) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommand
 	status, err := container.Do(conf, container.NewDoID(), cwd, spec, sigs)
 	if err != nil {
 		Errorf("%v", err)
-		if strings.Contains(err.Error(), "executable file not found") || strings.Contains(err.Error(), "no such file or directory") && strings.Contains(err.Error(), "process.args[0]") {
+		if errors.Is(err, container.ErrExecutableNotFound) {
 			return doNotFound
 		}
 		return doFailure

@@ -206,7 +206,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		return nil, fmt.Errorf("waiting for sandbox: %w", sandboxExitError(sb, err))
 	}
 	if ready.Type == control.Error {
-		return nil, fmt.Errorf("creating container: %s", ready.Err)
+		return nil, fmt.Errorf("creating container: %w", ready.AsError())
 	}
 	if ready.Type != control.Ready {
 		return nil, fmt.Errorf("creating container: unexpected %q from sandbox", ready.Type)
@@ -491,7 +491,7 @@ func (c *Container) awaitStart() error {
 		return fmt.Errorf("starting container %q: %w", c.ID, sandboxExitError(sb, err))
 	}
 	if resp.Type == control.Error {
-		return fmt.Errorf("starting container %q: %s", c.ID, resp.Err)
+		return fmt.Errorf("starting container %q: %w", c.ID, resp.AsError())
 	}
 	l, err := takeLock(c.dir, true, false)
 	if err != nil {

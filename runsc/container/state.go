@@ -15,6 +15,7 @@ import (
 	"runsc.dev/runsc/pkg/fastjson"
 	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/cgroup"
+	"runsc.dev/runsc/runsc/control"
 	"runsc.dev/runsc/runsc/specutils"
 )
 
@@ -26,6 +27,9 @@ var (
 	ErrExist      = errors.New("already exists")
 	ErrNotRunning = errors.New("container not running")
 	ErrInvalidID  = errors.New("invalid container id")
+	// ErrExecutableNotFound: process.args[0] does not exist or is not in
+	// the container's $PATH (create fails with it; `runsc do` exits 127).
+	ErrExecutableNotFound = control.ErrExecutableNotFound
 )
 
 const (

@@ -70,6 +70,9 @@ type Message struct {
 	Type Type `json:"type"`
 	// Err is set on Error.
 	Err string `json:"err,omitempty"`
+	// Code is set on Error when the error is one a receiver acts on
+	// (CodeNotFound; see ErrorMessage and AsError).
+	Code string `json:"code,omitempty"`
 	// PID is a host PID (Ready's init, Exec's result, Wait's target).
 	PID int `json:"pid,omitempty"`
 	// GoferPID is set on Ready.
@@ -374,7 +377,7 @@ func (c *Conn) Call(req *Message) (*Message, error) {
 		return nil, err
 	}
 	if resp.Type == Error {
-		return resp, &RemoteError{Msg: resp.Err}
+		return resp, resp.AsError()
 	}
 	return resp, nil
 }
@@ -383,7 +386,7 @@ func (c *Conn) Call(req *Message) (*Message, error) {
 // set.
 func (c *Conn) Reply(resp *Message, err error) error {
 	if err != nil {
-		return c.Send(&Message{Type: Error, Err: err.Error()})
+		return c.Send(ErrorMessage(err))
 	}
 	if resp == nil {
 		resp = &Message{}
@@ -392,11 +395,6 @@ func (c *Conn) Reply(resp *Message, err error) error {
 	return c.Send(resp)
 }
 
-// RemoteError is an error reported by the other end.
-type RemoteError struct{ Msg string }
-
-// Error implements error.
-func (e *RemoteError) Error() string { return e.Msg }
 
 // PeerCred returns the credentials of the socket's peer.
 func (c *Conn) PeerCred() (*unix.Ucred, error) {

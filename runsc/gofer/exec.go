@@ -214,7 +214,7 @@ func (a *Agent) startExec(req *control.Message, files []*os.File) (*child.Proces
 		case errors.Is(err, io.EOF):
 			err = nil
 		case err == nil && m.Type == control.Error:
-			err = errors.New(m.Err)
+			err = m.AsError()
 		case err == nil:
 			err = fmt.Errorf("exec: unexpected %q", m.Type)
 		}
@@ -234,7 +234,7 @@ func ExecMain(conn *control.Conn) error {
 	runtime.LockOSThread()
 	protectSelf()
 	err := execMain(conn)
-	conn.Send(&control.Message{Type: control.Error, Err: err.Error()})
+	conn.Send(control.ErrorMessage(err))
 	return err
 }
 

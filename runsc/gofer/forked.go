@@ -564,7 +564,7 @@ func (f *forkedInit) relayStart() {
 	case err != nil:
 		f.sandbox.Send(&control.Message{Type: control.Error, Err: fmt.Sprintf("reading init's status: %v", err)})
 	case r.kind == statusError:
-		f.sandbox.Send(&control.Message{Type: control.Error, Err: f.failure(r).Error()})
+		f.sandbox.Send(control.ErrorMessage(f.failure(r)))
 	default:
 		f.sandbox.Send(&control.Message{Type: control.Error, Err: fmt.Sprintf("unexpected status %d from init", r.kind)})
 	}

@@ -123,7 +123,7 @@ func (a *Agent) awaitCgroup() error {
 	case control.Cgroup:
 		return a.takeCgroupFiles(m)
 	case control.Error:
-		return fmt.Errorf("creating the cgroup: %s", m.Err)
+		return fmt.Errorf("creating the cgroup: %w", m.AsError())
 	}
 	return fmt.Errorf("unexpected %q instead of the cgroup message", m.Type)
 }
@@ -404,7 +404,7 @@ func joinNamespaces(namespaces []specs.LinuxNamespace, netns *os.File) (uintptr,
 // requests until init exits. It returns when the container is gone.
 func (a *Agent) Run() error {
 	if err := a.initReady(); err != nil {
-		a.sandbox.Send(&control.Message{Type: control.Error, Err: err.Error()})
+		a.sandbox.Send(control.ErrorMessage(err))
 		a.initP.Kill()
 		a.initP.Wait()
 		return err
@@ -476,7 +476,7 @@ func (a *Agent) initReady() error {
 		return fmt.Errorf("init: %w", err)
 	}
 	if ready.Type != control.Ready {
-		return errors.New(ready.Err)
+		return ready.AsError()
 	}
 	return nil
 }
@@ -500,7 +500,7 @@ func Main(conf *config.Config, sandbox *control.Conn) error {
 	runtime.LockOSThread()
 	a, err := NewAgent(conf, sandbox)
 	if err != nil {
-		sandbox.Send(&control.Message{Type: control.Error, Err: err.Error()})
+		sandbox.Send(control.ErrorMessage(err))
 		return err
 	}
 	err = a.Run()

@@ -37,7 +37,7 @@ func InitMain(conn *control.Conn) error {
 	if sandbox != nil {
 		conn = sandbox
 	}
-	conn.Send(&control.Message{Type: control.Error, Err: err.Error()})
+	conn.Send(control.ErrorMessage(err))
 	return err
 }
 
@@ -236,7 +236,11 @@ func setupConsole(socket *os.File) error {
 func lookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
 		if err := checkExecutable(name); err != nil {
-			return "", fmt.Errorf("process.args[0] %q: %w", name, err)
+			err = fmt.Errorf("process.args[0] %q: %w", name, err)
+			if errors.Is(err, os.ErrNotExist) {
+				err = control.NotFound(err)
+			}
+			return "", err
 		}
 		return name, nil
 	}
@@ -255,7 +259,7 @@ func lookPath(name string, env []string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("process.args[0] %q: executable file not found in $PATH", name)
+	return "", fmt.Errorf("process.args[0] %q: %w in $PATH", name, control.ErrExecutableNotFound)
 }
 
 func checkExecutable(p string) error {

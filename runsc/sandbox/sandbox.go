@@ -214,7 +214,7 @@ func (g *Gofer) sendCgroup(files []*os.File) error {
 		// The gofer failed on the rootfs and hung up: its error is
 		// waiting in the socket.
 		if r, rerr := g.conn.Recv(); rerr == nil && r.Type == control.Error {
-			return fmt.Errorf("creating container: %s", r.Err)
+			return fmt.Errorf("creating container: %w", r.AsError())
 		}
 		return fmt.Errorf("sending the cgroup to gofer: %w", err)
 	}

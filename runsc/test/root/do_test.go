@@ -133,6 +133,7 @@ func TestDoExitCodes(t *testing.T) {
 		{[]string{"sh", "-c", "sh -c 'kill -KILL $$'"}, 137},
 		{[]string{"/no/such/command"}, 127},
 		{[]string{"no-such-command-xyz"}, 127},
+		{[]string{"/etc"}, 125}, // found, but a directory: runsc's failure, not 127
 		{[]string{"--network", "bogus", "true"}, 125},
 	} {
 		if res := doIn(t, r, "/", tc.args...); res.Code != tc.code {
