@@ -2,17 +2,31 @@ package container
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
-	"sync"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"runsc.dev/runsc/pkg/log"
 )
 
-// procNSPath is compiled on first use: package init runs in every runsc
-// process.
-var procNSPath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/proc/(\d+)/ns/([a-z_]+)$`) })
+// parseProcNSPath splits /proc/<pid>/ns/<type> (<pid> digits, <type> of
+// [a-z_]) into its pid and type; ok is false for any other path. (Not a
+// regexp: see cgroup's validPageSize.)
+func parseProcNSPath(p string) (pid int, typ string, ok bool) {
+	rest, found := strings.CutPrefix(p, "/proc/")
+	if !found {
+		return 0, "", false
+	}
+	digits, typ, found := strings.Cut(rest, "/ns/")
+	if !found || digits == "" || typ == "" || strings.Trim(digits, "0123456789") != "" || strings.Trim(typ, "abcdefghijklmnopqrstuvwxyz_") != "" {
+		return 0, "", false
+	}
+	pid, err := strconv.Atoi(digits)
+	if err != nil {
+		return 0, "", false
+	}
+	return pid, typ, true
+}
 
 // redirectNamespaces rewrites namespace paths that name a runsc process of
 // another container (/proc/<pid>/ns/<type>, as containerd's CRI and
@@ -26,14 +40,13 @@ func redirectNamespaces(root, self string, spec *specs.Spec) error {
 	}
 	var byRunscPID map[int]int // sandbox or gofer PID -> init PID
 	for i, ns := range spec.Linux.Namespaces {
-		m := procNSPath().FindStringSubmatch(ns.Path)
-		if m == nil {
+		pid, typ, ok := parseProcNSPath(ns.Path)
+		if !ok {
 			continue
 		}
 		if byRunscPID == nil {
 			byRunscPID = runscPIDs(root, self)
 		}
-		pid, _ := strconv.Atoi(m[1])
 		init, ok := byRunscPID[pid]
 		if !ok {
 			continue
@@ -41,7 +54,7 @@ func redirectNamespaces(root, self string, spec *specs.Spec) error {
 		if init == 0 {
 			return fmt.Errorf("linux.namespaces[%d].path %q: that container is not running", i, ns.Path)
 		}
-		spec.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/%s", init, m[2])
+		spec.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/%s", init, typ)
 		log.Debugf("namespace %s: %s is a runsc sandbox, joining its container's init: %s", ns.Type, ns.Path, spec.Linux.Namespaces[i].Path)
 	}
 	return nil

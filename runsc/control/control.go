@@ -395,7 +395,6 @@ func (c *Conn) Reply(resp *Message, err error) error {
 	return c.Send(resp)
 }
 
-
 // PeerCred returns the credentials of the socket's peer.
 func (c *Conn) PeerCred() (*unix.Ucred, error) {
 	return unix.GetsockoptUcred(c.fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
