@@ -173,7 +173,9 @@ type Gofer struct {
 	exe *os.File
 	// null is the helpers' stdio (openNull).
 	null   *os.File
-	netns  chan netNSResult
+	// netns is set when the boot message carries a network namespace
+	// made by create (wantNetNS).
+	netns  *netNS
 	userns bool
 	// early is set when the gofer was started before the container's
 	// cgroup existed: it is not in it, and gets the cgroup's files to
@@ -262,14 +264,14 @@ func (g *Gofer) Boot(conf *config.Config, spec *specs.Spec, boot *control.Messag
 // namespace made for it, init's end of its socket to the sandbox
 // (initPeer) and cgFiles, and sends it.
 func (g *Gofer) sendBoot(gb *control.Message, initPeer *os.File, cgFiles []*os.File) error {
-	if g.netns != nil {
-		r := <-g.netns
+	if n := g.netns; n != nil {
+		n.make()
 		g.netns = nil
-		if r.err != nil {
-			return r.err
+		defer n.drop()
+		if n.err != nil {
+			return n.err
 		}
-		defer r.f.Close()
-		gb.Files = append(gb.Files, r.f)
+		gb.Files = append(gb.Files, n.f)
 	}
 	initEnd, err := named(initPeer, control.InitConn)
 	if err != nil {
@@ -394,8 +396,7 @@ func (g *Gofer) ForSpec(conf *config.Config, spec *specs.Spec, id string) (*Gofe
 		return StartGofer(conf, spec, id)
 	}
 	if wantNetNS(conf, spec, false) {
-		g.netns = make(chan netNSResult, 1)
-		go func() { g.netns <- newNetNS() }()
+		g.netns = new(netNS)
 	}
 	return g, nil
 }
@@ -410,10 +411,10 @@ func startGofer(conf *config.Config, spec *specs.Spec, id string, attr *syscall.
 		}
 	}()
 	// Made while the gofer starts, instead of by the gofer's clone of
-	// init: see newNetNS.
+	// init: see wantNetNS.
 	if spec != nil && wantNetNS(conf, spec, g.userns) {
-		g.netns = make(chan netNSResult, 1)
-		go func() { g.netns <- newNetNS() }()
+		g.netns = new(netNS)
+		go g.netns.make()
 	}
 	// nil (rootless): the helpers run from /proc/self/exe and seal their
 	// own view of it.
@@ -457,9 +458,7 @@ func (g *Gofer) Kill() {
 // release closes what the gofer's start held for its boot.
 func (g *Gofer) release() {
 	if g.netns != nil {
-		if r := <-g.netns; r.f != nil {
-			r.f.Close()
-		}
+		g.netns.drop()
 		g.netns = nil
 	}
 	for _, f := range []**os.File{&g.exe, &g.null} {
