@@ -88,15 +88,8 @@ func (p *Process) reap() (unix.WaitStatus, error) {
 	// Wait without reaping first, so that the reap and reaped = true are
 	// one step for Signal (os/exec_unix.go's blockUntilWaitable does the
 	// same).
-	var info unix.Siginfo
-	for {
-		err := unix.Waitid(unix.P_PID, p.Pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, unix.EINTR) {
-			return 0, fmt.Errorf("waiting for %d: %w", p.Pid, err)
-		}
+	if err := p.awaitExit(); err != nil {
+		return 0, fmt.Errorf("waiting for %d: %w", p.Pid, err)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -112,6 +105,57 @@ func (p *Process) reap() (unix.WaitStatus, error) {
 	}
 	p.reaped = true
 	return ws, nil
+}
+
+// awaitExit returns once the process has exited, leaving it unreaped. It
+// waits on a pidfd through the Go runtime's netpoller (a pidfd is
+// readable once its process has exited): the waiting goroutine holds no
+// thread, where a blocking waitid would keep one, and with it the only P
+// of a GOMAXPROCS=1 helper until sysmon takes it back (20 us to 10 ms) and
+// starts another thread for the other goroutines. Without pidfds
+// (PIDFD_NONBLOCK is Linux 5.10) it blocks in waitid.
+func (p *Process) awaitExit() error {
+	fd, err := unix.PidfdOpen(p.Pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return waitBlocking(unix.P_PID, p.Pid)
+	}
+	// NewFile registers the non-blocking fd with the netpoller; f owns it.
+	f := os.NewFile(uintptr(fd), "pidfd")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return waitBlocking(unix.P_PIDFD, fd)
+	}
+	var werr error
+	err = rc.Read(func(fd uintptr) bool {
+		var info unix.Siginfo
+		for {
+			werr = unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOWAIT|unix.WNOHANG, nil)
+			if werr != unix.EINTR {
+				break
+			}
+		}
+		// With WNOHANG and nothing to report, waitid succeeds and
+		// leaves info zeroed.
+		return werr != nil || info.Signo != 0
+	})
+	if err != nil {
+		// Not pollable after all.
+		return waitBlocking(unix.P_PIDFD, fd)
+	}
+	return werr
+}
+
+// waitBlocking waits in waitid, without reaping, for id (of idtype) to
+// exit.
+func waitBlocking(idtype, id int) error {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(idtype, id, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
 }
 
 // ExitCode is a shell's view of ws: the exit code, or 128+N after

@@ -17,6 +17,7 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -134,17 +135,80 @@ const maxFiles = 32
 // ErrTooLarge is returned for a message over MaxMessageSize.
 var ErrTooLarge = errors.New("control message too large")
 
-// Conn is one end of a control socket: a blocking unix stream socket used
-// through raw syscalls. (runsc does not link package net: it would pull in
-// cgo's resolver and make the binary dynamic, and the sandbox's chroot has
-// no libc.)
+// Conn is one end of a control socket: a unix stream socket used through
+// raw syscalls. (runsc does not link package net: it would pull in cgo's
+// resolver and make the binary dynamic, and the sandbox's chroot has no
+// libc.) The socket is non-blocking and waited on through the Go runtime's
+// netpoller (an os.File's RawConn), as package net does: a goroutine
+// waiting in Recv or Accept holds no thread. A blocked recvmsg would keep
+// its thread, and with it the process's only P (the helpers run with
+// GOMAXPROCS=1) until sysmon takes the P back, 20 us to 10 ms later, and
+// starts yet another thread for the goroutines left: a gofer waiting on
+// the sandbox wrote init's start byte 0.5 ms late that way.
 type Conn struct {
-	fd     int
+	fd int
+	// f owns fd and rc waits on it; both nil if fd could not be made
+	// pollable, and blocking syscalls are used instead.
+	f      *os.File
+	rc     syscall.RawConn
 	closed atomic.Bool
 }
 
 // NewConn wraps a connected unix stream socket fd; the Conn owns it.
-func NewConn(fd int) *Conn { return &Conn{fd: fd} }
+func NewConn(fd int) *Conn {
+	c := &Conn{fd: fd}
+	c.f, c.rc = pollable(fd, "control")
+	return c
+}
+
+// pollable puts fd in non-blocking mode and hands it to the netpoller,
+// returning the file that now owns it and its RawConn; nil, nil (fd left
+// as it was) if either fails.
+func pollable(fd int, name string) (*os.File, syscall.RawConn) {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return nil, nil
+	}
+	// NewFile registers a non-blocking fd with the netpoller.
+	f := os.NewFile(uintptr(fd), name)
+	rc, err := f.SyscallConn()
+	if err != nil {
+		// Not ours any more to close: f keeps it until Close.
+		return f, nil
+	}
+	return f, rc
+}
+
+// wait runs op until it stops returning EAGAIN, through rc when there is
+// one (parking the goroutine on the netpoller while the socket is not
+// ready), else straight. write selects writability. EINTR is retried.
+func wait(rc syscall.RawConn, fd int, write bool, op func(fd int) error) error {
+	if rc == nil {
+		for {
+			if err := op(fd); err != unix.EINTR {
+				return err
+			}
+		}
+	}
+	var opErr error
+	f := func(fd uintptr) bool {
+		for {
+			opErr = op(int(fd))
+			if opErr != unix.EINTR {
+				return opErr != unix.EAGAIN
+			}
+		}
+	}
+	var err error
+	if write {
+		err = rc.Write(f)
+	} else {
+		err = rc.Read(f)
+	}
+	if err != nil {
+		return err
+	}
+	return opErr
+}
 
 // FileConn wraps a socket inherited as f; f is closed.
 func FileConn(f *os.File) (*Conn, error) {
@@ -205,6 +269,10 @@ func (c *Conn) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	if c.f != nil {
+		// Also wakes a Recv parked on the socket: it returns io.EOF.
+		return c.f.Close()
+	}
 	return unix.Close(c.fd)
 }
 
@@ -214,10 +282,18 @@ func (c *Conn) Shutdown() error {
 	return unix.Shutdown(c.fd, unix.SHUT_RDWR)
 }
 
-// File returns a duplicate of the socket as a file, to pass to a child.
+// File returns a duplicate of the socket as a file, to hand it to another
+// process, which may use it with plain blocking syscalls: the socket (the
+// duplicate shares its open file description) is put back in blocking
+// mode. c still works, now blocking; FileConn on the other side makes it
+// non-blocking again.
 func (c *Conn) File() (*os.File, error) {
 	fd, err := unix.FcntlInt(uintptr(c.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
+		return nil, fmt.Errorf("dup control socket: %w", err)
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
 		return nil, fmt.Errorf("dup control socket: %w", err)
 	}
 	return os.NewFile(uintptr(fd), "control"), nil
@@ -246,10 +322,11 @@ func (c *Conn) Send(m *Message) error {
 		oob = unix.UnixRights(fds...)
 	}
 	for len(buf) > 0 {
-		n, err := unix.SendmsgN(c.fd, buf, oob, nil, unix.MSG_NOSIGNAL)
-		if err == unix.EINTR {
-			continue
-		}
+		var n int
+		err := wait(c.rc, c.fd, true, func(fd int) (err error) {
+			n, err = unix.SendmsgN(fd, buf, oob, nil, unix.MSG_NOSIGNAL)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("sending control message: %w", err)
 		}
@@ -264,10 +341,11 @@ func (c *Conn) Send(m *Message) error {
 // read fills b completely.
 func (c *Conn) read(b []byte) error {
 	for len(b) > 0 {
-		n, err := unix.Read(c.fd, b)
-		if err == unix.EINTR {
-			continue
-		}
+		var n int
+		err := wait(c.rc, c.fd, false, func(fd int) (err error) {
+			n, err = unix.Read(fd, b)
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -285,13 +363,10 @@ func (c *Conn) Recv() (*Message, error) {
 	hdr := make([]byte, 4)
 	oob := make([]byte, unix.CmsgSpace(maxFiles*4))
 	var n, oobn int
-	var err error
-	for {
-		n, oobn, _, _, err = unix.Recvmsg(c.fd, hdr, oob, unix.MSG_CMSG_CLOEXEC)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	err := wait(c.rc, c.fd, false, func(fd int) (err error) {
+		n, oobn, _, _, err = unix.Recvmsg(fd, hdr, oob, unix.MSG_CMSG_CLOEXEC)
+		return err
+	})
 	if err != nil {
 		if c.closed.Load() {
 			return nil, io.EOF

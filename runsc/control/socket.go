@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,9 +32,19 @@ func shortPath(path string) (string, func(), error) {
 	return p, func() { dir.Close() }, nil
 }
 
-// Listener is a listening unix stream socket.
+// Listener is a listening unix stream socket, non-blocking and waited on
+// through the netpoller like a Conn.
 type Listener struct {
 	fd int
+	f  *os.File
+	rc syscall.RawConn
+}
+
+// newListener wraps the listening socket fd; the Listener owns it.
+func newListener(fd int) *Listener {
+	l := &Listener{fd: fd}
+	l.f, l.rc = pollable(fd, "listener")
+	return l
 }
 
 // Listen creates a listening unix socket at path.
@@ -55,7 +66,7 @@ func Listen(path string) (*Listener, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("listening on control socket: %w", err)
 	}
-	return &Listener{fd: fd}, nil
+	return newListener(fd), nil
 }
 
 // FileListener wraps a listening socket inherited as f; f is closed.
@@ -65,14 +76,19 @@ func FileListener(f *os.File) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("control listener: %w", err)
 	}
-	return &Listener{fd: fd}, nil
+	return newListener(fd), nil
 }
 
 // File returns a duplicate of the listening socket named name (the name a
-// control message gives it), to pass to a child.
+// control message gives it), to pass to a child: back in blocking mode, as
+// Conn.File.
 func (l *Listener) File(name string) (*os.File, error) {
 	fd, err := unix.FcntlInt(uintptr(l.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
+		return nil, fmt.Errorf("dup control listener: %w", err)
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
 		return nil, fmt.Errorf("dup control listener: %w", err)
 	}
 	return os.NewFile(uintptr(fd), name), nil
@@ -81,8 +97,12 @@ func (l *Listener) File(name string) (*os.File, error) {
 // Accept waits for a connection.
 func (l *Listener) Accept() (*Conn, error) {
 	for {
-		fd, _, err := unix.Accept4(l.fd, unix.SOCK_CLOEXEC)
-		if err == unix.EINTR || err == unix.ECONNABORTED {
+		var fd int
+		err := wait(l.rc, l.fd, false, func(lfd int) (err error) {
+			fd, _, err = unix.Accept4(lfd, unix.SOCK_CLOEXEC)
+			return err
+		})
+		if err == unix.ECONNABORTED {
 			continue
 		}
 		if err != nil {
@@ -92,8 +112,13 @@ func (l *Listener) Accept() (*Conn, error) {
 	}
 }
 
-// Close closes the listener.
-func (l *Listener) Close() error { return unix.Close(l.fd) }
+// Close closes the listener, waking an Accept waiting on it.
+func (l *Listener) Close() error {
+	if l.f != nil {
+		return l.f.Close()
+	}
+	return unix.Close(l.fd)
+}
 
 // Dial connects to the unix socket at path.
 func Dial(path string) (*Conn, error) {
