@@ -172,7 +172,7 @@ type Gofer struct {
 	// exe is the read-only binary the helpers run from (nil rootless).
 	exe *os.File
 	// null is the helpers' stdio (openNull).
-	null   *os.File
+	null *os.File
 	// netns is set when the boot message carries a network namespace
 	// made by create (wantNetNS).
 	netns  *netNS
