@@ -585,3 +585,51 @@ func testSpawnBornInCgroup(t *testing.T, withFiles bool) {
 		cmd.Wait()
 	}
 }
+
+// TestRootCpusetCloneChildren checks that a container under runsc's own
+// parent (named as DefaultParent) has a usable v1 cpuset, that the parent
+// then has cgroup.clone_children set (so the kernel fills the next
+// container's cpuset), that the next one is usable too, and that a parent
+// of another name is left alone.
+func TestRootCpusetCloneChildren(t *testing.T) {
+	h := rootHost(t)
+	m, ok := h.V1["cpuset"]
+	if !ok {
+		t.Skip("no v1 cpuset hierarchy")
+	}
+	top := fmt.Sprintf("/runsc-roottest-cpuset-%d", os.Getpid())
+	want := readBack(t, m.Mountpoint, "cpuset.cpus")
+	make := func(parent, id string) *Cgroup {
+		c, err := NewOnHost(h, nil, filepath.Join(top, parent, id), id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Create(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := c.Rollback(); err != nil {
+				t.Errorf("cleanup Rollback: %v", err)
+			}
+		})
+		d := c.Path("cpuset")
+		if got := readBack(t, d, "cpuset.cpus"); got != want {
+			t.Errorf("%s: cpuset.cpus %q, want the root's %q", d, got, want)
+		}
+		if got := readBack(t, d, "cpuset.mems"); got == "" {
+			t.Errorf("%s: cpuset.mems empty", d)
+		}
+		return c
+	}
+	base := filepath.Base(DefaultParent)
+	a := make(base, "a")
+	parent := filepath.Dir(a.Path("cpuset"))
+	if got := readBack(t, parent, "cgroup.clone_children"); got != "1" {
+		t.Errorf("%s: cgroup.clone_children %q after a container, want 1", parent, got)
+	}
+	make(base, "b")
+	other := make("elsewhere", "c")
+	if got := readBack(t, filepath.Dir(other.Path("cpuset")), "cgroup.clone_children"); got != "0" {
+		t.Errorf("a parent runsc does not own got cgroup.clone_children %q, want 0", got)
+	}
+}
