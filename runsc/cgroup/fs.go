@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/pkg/sysfile"
 )
 
 // debugf logs settings that are ignored and operations that are retried.
@@ -37,19 +38,11 @@ func writeFile(dir, file, value string) error {
 			return err
 		}
 	}
-	f, err := os.OpenFile(filepath.Join(dir, file), os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return sysfile.WriteFile(filepath.Join(dir, file), []byte(value), os.O_TRUNC, 0)
 }
 
 func readFile(dir, file string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, file))
+	b, err := sysfile.ReadFile(filepath.Join(dir, file))
 	return string(b), err
 }
 
@@ -231,7 +224,7 @@ func (w *writer) write(dir, file, value string) error {
 	}
 	if w.f == nil || w.path != path {
 		w.close()
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		f, err := sysfile.Open(path, os.O_WRONLY|os.O_TRUNC, 0)
 		if err != nil {
 			return err
 		}

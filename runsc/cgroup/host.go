@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"runsc.dev/runsc/pkg/mountinfo"
+	"runsc.dev/runsc/pkg/sysfile"
 )
 
 // Mode is the layout of the cgroup hierarchies on a host.
@@ -199,7 +199,7 @@ func DetectHost(cfg HostConfig) (*Host, error) {
 	if cfg.InitCgroup == "" {
 		cfg.InitCgroup = "/proc/1/cgroup"
 	}
-	data, err := os.ReadFile(cfg.MountInfo)
+	data, err := sysfile.ReadFile(cfg.MountInfo)
 	if err != nil {
 		return nil, fmt.Errorf("reading mount table: %w", err)
 	}
@@ -230,7 +230,7 @@ func DetectHost(cfg HostConfig) (*Host, error) {
 		}
 	}
 	if h.V2 != nil {
-		ctrls, err := os.ReadFile(filepath.Join(h.V2.Mountpoint, "cgroup.controllers"))
+		ctrls, err := sysfile.ReadFile(filepath.Join(h.V2.Mountpoint, "cgroup.controllers"))
 		if err != nil {
 			return nil, fmt.Errorf("reading cgroup2 controllers: %w", err)
 		}
@@ -247,7 +247,7 @@ func DetectHost(cfg HostConfig) (*Host, error) {
 }
 
 func readProcCgroup(path string) (map[string]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := sysfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading process cgroups: %w", err)
 	}

@@ -2,12 +2,12 @@ package cgroup
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"runsc.dev/runsc/pkg/sysfile"
 )
 
 // This file builds the write plans for a cgroup v2 directory (pure v2, or
@@ -302,6 +302,6 @@ func (c *Cgroup) willEnable(dir, ctrl string) bool {
 	if dir != c.Unified || !containsStr(c.UnifiedControllers, ctrl) {
 		return false
 	}
-	cur, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	cur, err := sysfile.ReadFile(filepath.Join(dir, "cgroup.controllers"))
 	return err != nil || !containsStr(strings.Fields(string(cur)), ctrl)
 }

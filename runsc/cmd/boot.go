@@ -12,6 +12,7 @@ import (
 	"github.com/google/subcommands"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/pkg/sysfile"
 	"runsc.dev/runsc/runsc/boot"
 	"runsc.dev/runsc/runsc/config"
 	"runsc.dev/runsc/runsc/control"
@@ -88,7 +89,7 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, first *control.Message) error {
 	// The exit-status file is opened now, as root: the sandbox writes the
 	// container's status into it once it has become nobody.
-	exitFile, err := os.OpenFile(filepath.Join(conf.RootDir, id, "exit-status"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	exitFile, err := sysfile.Open(filepath.Join(conf.RootDir, id, "exit-status"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("opening exit status file: %w", err)
 	}

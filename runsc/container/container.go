@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/pkg/sysfile"
 	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/sandbox"
 	"runsc.dev/runsc/runsc/specutils"
@@ -137,12 +138,12 @@ func (c *Container) verifyProcs() {
 // container id (its last argument).
 func isRunscOf(pid int, name, id string) bool {
 	path := fmt.Sprintf("/proc/%d/cmdline", pid)
-	b, err := os.ReadFile(path)
+	b, err := sysfile.ReadFile(path)
 	// Empty while the process is in execve (a rootless sandbox
 	// re-executes itself).
 	for try := 0; err == nil && len(b) == 0 && try < 100; try++ {
 		time.Sleep(200 * time.Microsecond)
-		b, err = os.ReadFile(path)
+		b, err = sysfile.ReadFile(path)
 	}
 	if err != nil {
 		return false

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/fastjson"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/pkg/sysfile"
 	"runsc.dev/runsc/runsc/cgroup"
 	"runsc.dev/runsc/runsc/control"
 	"runsc.dev/runsc/runsc/specutils"
@@ -84,13 +85,13 @@ func takeLock(dir string, exclusive, create bool) (*lock, error) {
 	if create {
 		flags |= os.O_CREATE
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), flags, 0o600)
+	f, err := sysfile.Open(filepath.Join(dir, lockFile), flags, 0o600)
 	if errors.Is(err, os.ErrNotExist) && !create {
 		// A create killed between its mkdir and this file leaves the
 		// directory alone: a container without state (stopped, for
 		// delete to remove), not a missing one.
 		if _, serr := os.Stat(dir); serr == nil {
-			f, err = os.OpenFile(filepath.Join(dir, lockFile), os.O_RDONLY|os.O_CREATE, 0o600)
+			f, err = sysfile.Open(filepath.Join(dir, lockFile), os.O_RDONLY|os.O_CREATE, 0o600)
 		}
 	}
 	if err != nil {
@@ -171,7 +172,7 @@ func (c *Container) save() error {
 	if err != nil {
 		return fmt.Errorf("encoding state: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(c.dir, stateFile), os.O_WRONLY|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	f, err := sysfile.Open(filepath.Join(c.dir, stateFile), os.O_WRONLY|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return fmt.Errorf("writing state: %w", err)
 	}
@@ -185,10 +186,23 @@ func (c *Container) save() error {
 	return nil
 }
 
+// createTemp creates a new file, mode 0600, next to path and named after
+// it, as os.CreateTemp does (without registering it with the netpoller).
+func createTemp(path string) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := fmt.Sprintf("%s/.%s.tmp%d-%d", filepath.Dir(path), filepath.Base(path), os.Getpid(), time.Now().UnixNano())
+		f, err := sysfile.Open(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) && try < 10 {
+			continue
+		}
+		return f, err
+	}
+}
+
 // writeFileAtomic writes data to path through a temp file and a rename:
 // readers see the old file or the new one.
 func writeFileAtomic(path string, data []byte, mode os.FileMode) (retErr error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	tmp, err := createTemp(path)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -202,7 +216,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) (retErr error) 
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	// CreateTemp makes the file 0600.
+	// createTemp makes the file 0600.
 	if mode != 0o600 {
 		if err := tmp.Chmod(mode); err != nil {
 			tmp.Close()
@@ -228,7 +242,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) (retErr error) 
 func loadState(dir string) (*Container, error) {
 	c := &Container{dir: dir}
 	var cf configRecord
-	b, err := os.ReadFile(filepath.Join(dir, configFile))
+	b, err := sysfile.ReadFile(filepath.Join(dir, configFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		c.broken = "no state file"
@@ -242,7 +256,7 @@ func loadState(dir string) (*Container, error) {
 	}
 	c.ID, c.Bundle, c.Spec, c.Created, c.Owner, c.Cgroup = cf.ID, cf.Bundle, cf.Spec, cf.Created, cf.Owner, cf.Cgroup
 	var p procsRecord
-	b, err = os.ReadFile(filepath.Join(dir, stateFile))
+	b, err = sysfile.ReadFile(filepath.Join(dir, stateFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		// create saves container.json first: no process was started.
@@ -261,7 +275,7 @@ func loadState(dir string) (*Container, error) {
 // readExitStatus reads the status the sandbox recorded when the container
 // exited.
 func readExitStatus(dir string) (int, bool) {
-	b, err := os.ReadFile(filepath.Join(dir, exitFile))
+	b, err := sysfile.ReadFile(filepath.Join(dir, exitFile))
 	if err != nil {
 		return 0, false
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/pkg/sysfile"
 )
 
 // hostCgroupRoot is where the host mounts its cgroups.
@@ -41,7 +42,7 @@ func (b *rootfsBuilder) mountCgroup(m *specs.Mount, o *mountOptions, dest string
 		}
 		return b.mountFS(&m2, o, dest)
 	}
-	f, err := os.Open("/proc/self/cgroup")
+	f, err := sysfile.Open("/proc/self/cgroup", os.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("reading the process's cgroups: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"runsc.dev/runsc/pkg/mountinfo"
+	"runsc.dev/runsc/pkg/sysfile"
 )
 
 // mountInfo is one line of /proc/<pid>/mountinfo.
@@ -28,7 +29,7 @@ type mountInfo struct {
 
 // readMountInfo parses /proc/self/mountinfo.
 func readMountInfo() ([]mountInfo, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	f, err := sysfile.Open("/proc/self/mountinfo", os.O_RDONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading mount table: %w", err)
 	}

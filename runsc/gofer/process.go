@@ -2,13 +2,13 @@ package gofer
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/pkg/sysfile"
 	"runsc.dev/runsc/runsc/specutils"
 	"runsc.dev/runsc/runsc/specutils/seccomp"
 )
@@ -184,6 +184,6 @@ func setUser(u specs.User) error {
 
 // setgroupsDenied reports whether /proc/self/setgroups says "deny".
 func setgroupsDenied() bool {
-	b, err := os.ReadFile("/proc/self/setgroups")
+	b, err := sysfile.ReadFile("/proc/self/setgroups")
 	return err == nil && strings.TrimSpace(string(b)) == "deny"
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/pkg/sysfile"
 )
 
 // Proc names one host process: its PID and its start time (field 22 of
@@ -19,7 +20,7 @@ type Proc struct {
 
 // procStat returns the state letter and start time of pid.
 func procStat(pid int) (state byte, start uint64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	b, err := sysfile.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -105,7 +106,7 @@ func (p Proc) Signal(sig unix.Signal) error {
 
 // ParentOf returns the parent PID of pid, 0 if it cannot be read.
 func ParentOf(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	b, err := sysfile.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}

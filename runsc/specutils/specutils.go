@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"runsc.dev/runsc/pkg/fastjson"
 	"runsc.dev/runsc/pkg/log"
+	"runsc.dev/runsc/pkg/sysfile"
 	"runsc.dev/runsc/runsc/specutils/seccomp"
 )
 
@@ -31,7 +32,7 @@ var ErrInvalidSpec = errors.New("invalid spec")
 // ReadSpec reads <bundle>/config.json, validates it and normalises it
 // (root.path made absolute against the bundle).
 func ReadSpec(bundle string) (*specs.Spec, error) {
-	f, err := os.Open(filepath.Join(bundle, ConfigName))
+	f, err := sysfile.Open(filepath.Join(bundle, ConfigName), os.O_RDONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading spec: %w", err)
 	}
