@@ -348,6 +348,24 @@ func forkInit(p *initProgram) (int, error) {
 		goto fail
 	}
 
+	// The bounding set, while we hold CAP_SETPCAP (CVE-2022-29162:
+	// inheritable and ambient stay empty unless asked). It only bounds
+	// what execve and capset may grant later, so it is dropped before
+	// Ready, as runc's init drops it before it waits for start: its ~40
+	// prctl calls are off the way from start to the process.
+	rec.step = stepBounding
+	if p.dropBounding {
+		for i = 0; i <= p.lastCap; i++ {
+			if p.bounding&(1<<uint(i)) != 0 {
+				continue
+			}
+			rec.index = uint32(i)
+			if _, _, err1 = syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(i), 0, 0, 0, 0); err1 != 0 && err1 != unix.EINVAL {
+				goto fail
+			}
+		}
+	}
+
 	// Created: report Ready and wait for the start byte (EOF: the gofer
 	// gave up on us), which the gofer sends once it has opened our
 	// namespaces, at once for `runsc run` (forkedInit.relayStart).
@@ -383,20 +401,6 @@ func forkInit(p *initProgram) (int, error) {
 		rec.step = stepPersonality
 		if _, _, err1 = syscall.RawSyscall(unix.SYS_PERSONALITY, uintptr(p.personality), 0, 0); err1 != 0 {
 			goto fail
-		}
-	}
-	// The bounding set first, while we hold CAP_SETPCAP (CVE-2022-29162:
-	// inheritable and ambient stay empty unless asked).
-	rec.step = stepBounding
-	if p.dropBounding {
-		for i = 0; i <= p.lastCap; i++ {
-			if p.bounding&(1<<uint(i)) != 0 {
-				continue
-			}
-			rec.index = uint32(i)
-			if _, _, err1 = syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(i), 0, 0, 0, 0); err1 != 0 && err1 != unix.EINVAL {
-				goto fail
-			}
 		}
 	}
 	// No runtime descriptor crosses execve (CVE-2024-21626).
@@ -444,13 +448,14 @@ func forkInit(p *initProgram) (int, error) {
 	if _, _, err1 = syscall.RawSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&p.capHdr)), uintptr(unsafe.Pointer(&p.capData[0])), 0); err1 != 0 {
 		goto fail
 	}
-	// Errors ignored, as capability.Apply(AMBS) does.
-	for i = 0; i <= p.lastCap; i++ {
-		c = unix.PR_CAP_AMBIENT_LOWER
+	// The ambient set is exactly what was asked: cleared in one call,
+	// then raised capability by capability (errors ignored, as
+	// capability.Apply(AMBS) does).
+	syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0)
+	for i = 0; i <= p.lastCap && p.ambient != 0; i++ {
 		if p.ambient&(1<<uint(i)) != 0 {
-			c = unix.PR_CAP_AMBIENT_RAISE
+			syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(i), 0, 0, 0)
 		}
-		syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, c, uintptr(i), 0, 0, 0)
 	}
 	if p.noNewPrivs {
 		rec.step = stepNoNewPrivs
