@@ -134,14 +134,24 @@ func pivotIntoChroot(chroot string) error {
 
 // dropToNobody makes every thread uid and gid nobody with no
 // supplementary groups (package syscall applies these to all threads),
-// which clears the permitted, effective and ambient capability sets.
+// which clears the permitted, effective and ambient capability sets. A
+// step whose result is already in place is skipped: each is a
+// stop-the-world of the Go runtime that waits for every thread, and a
+// root sandbox is born with gid nobody and no groups
+// (sandbox.bornAsNobodyGroup), leaving the uid alone to change. Every
+// thread has the same credentials until then (none of ours changes its
+// own), so the calling thread's say it for all.
 func dropToNobody() error {
 	const nobody = 65534
-	if err := syscall.Setgroups(nil); err != nil {
-		return fmt.Errorf("setgroups: %w", err)
+	if groups, err := unix.Getgroups(); err != nil || len(groups) > 0 {
+		if err := syscall.Setgroups(nil); err != nil {
+			return fmt.Errorf("setgroups: %w", err)
+		}
 	}
-	if err := syscall.Setgid(nobody); err != nil {
-		return fmt.Errorf("setgid: %w", err)
+	if r, e, s := unix.Getresgid(); r != nobody || e != nobody || s != nobody {
+		if err := syscall.Setgid(nobody); err != nil {
+			return fmt.Errorf("setgid: %w", err)
+		}
 	}
 	if err := syscall.Setuid(nobody); err != nil {
 		return fmt.Errorf("setuid: %w", err)

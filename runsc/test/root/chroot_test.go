@@ -9,7 +9,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"runsc.dev/runsc/runsc/specutils"
 	"runsc.dev/runsc/runsc/test/testutil"
@@ -141,36 +143,65 @@ func TestChrootGofer(t *testing.T) {
 }
 
 // TestSandboxPosture checks every thread of the sandbox: uid and gid
-// nobody, no capabilities, no_new_privs, seccomp filter mode.
+// nobody, no supplementary groups, no capabilities, no_new_privs, seccomp
+// filter mode. Also for a caller with a gid and groups of its own: the
+// sandbox is born with gid nobody and no groups, and drops the rest
+// itself, skipping what is already in place.
 func TestSandboxPosture(t *testing.T) {
 	testutil.RequireRoot(t)
 	testutil.Audit(t)
-	r := testutil.NewRuntime(t)
-	_, pid := createSleeping(t, r, "posture")
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tasks) == 0 {
-		t.Fatal("no threads")
-	}
-	for _, task := range tasks {
-		tid, _ := strconv.Atoi(task.Name())
-		for key, want := range map[string]string{
-			"Uid":        "65534\t65534\t65534\t65534",
-			"Gid":        "65534\t65534\t65534\t65534",
-			"Groups":     "",
-			"CapEff":     "0000000000000000",
-			"CapPrm":     "0000000000000000",
-			"CapInh":     "0000000000000000",
-			"CapAmb":     "0000000000000000",
-			"NoNewPrivs": "1",
-			"Seccomp":    "2",
-		} {
-			if got := statusField(t, pid, tid, key); got != want {
-				t.Errorf("sandbox thread %d: %s = %q, want %q", tid, key, got, want)
+	for _, caller := range []struct {
+		name string
+		cred *syscall.Credential
+	}{
+		{"root", nil},
+		{"root with gid 20 and groups 10 20", &syscall.Credential{Uid: 0, Gid: 20, Groups: []uint32{10, 20}}},
+	} {
+		t.Run(caller.name, func(t *testing.T) {
+			r := testutil.NewRuntime(t)
+			id := "posture"
+			b := testutil.NewBundle(t, "sleep", "1000")
+			pidFile := filepath.Join(b.Dir, "pid")
+			cmd := r.Cmd("create", "--bundle", b.Dir, "--pid-file", pidFile, id)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: caller.cred}
+			if res := testutil.RunCmd(t, cmd, 60*time.Second); res.Code != 0 {
+				t.Fatalf("create: exit %d: %s", res.Code, res.Stderr)
 			}
-		}
+			t.Cleanup(func() { r.Run(t, "delete", "--force", id) })
+			data, err := os.ReadFile(pidFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, err := strconv.Atoi(string(data))
+			if err != nil {
+				t.Fatalf("pid file %q: %v", data, err)
+			}
+			tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tasks) == 0 {
+				t.Fatal("no threads")
+			}
+			for _, task := range tasks {
+				tid, _ := strconv.Atoi(task.Name())
+				for key, want := range map[string]string{
+					"Uid":        "65534\t65534\t65534\t65534",
+					"Gid":        "65534\t65534\t65534\t65534",
+					"Groups":     "",
+					"CapEff":     "0000000000000000",
+					"CapPrm":     "0000000000000000",
+					"CapInh":     "0000000000000000",
+					"CapAmb":     "0000000000000000",
+					"NoNewPrivs": "1",
+					"Seccomp":    "2",
+				} {
+					if got := statusField(t, pid, tid, key); got != want {
+						t.Errorf("sandbox thread %d: %s = %q, want %q", tid, key, got, want)
+					}
+				}
+			}
+		})
 	}
 }
 
