@@ -120,7 +120,6 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	// the gofer's boot message having gone first on their socket.
 	booted := make(chan bool, 1)
 	go func() {
-		gofer.MakeNetNS()
 		c, l, err := newState(conf, args)
 		var sb *sandbox.Sandbox
 		if err == nil {

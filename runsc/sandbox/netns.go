@@ -14,8 +14,12 @@ import (
 )
 
 // netNS is the network namespace create makes for the gofer's init (see
-// wantNetNS): made once, by whichever of MakeNetNS (create's state
-// goroutine, first thing) and the boot message's assembly comes first.
+// wantNetNS): made once, when the gofer's boot message is assembled (on
+// create's main goroutine, which waits for nothing else then, while the
+// state goroutine makes the cgroup in parallel; on a goroutine of its own
+// the scheduler ran it only after the cgroup's ~1.3 ms of work, and made
+// first on the state goroutine it delayed the cgroup, the sandbox's spawn
+// with it), or by a StartGofer as the gofer starts.
 type netNS struct {
 	once sync.Once
 	f    *os.File
@@ -49,18 +53,6 @@ func wantNetNS(conf *config.Config, spec *specs.Spec, userns bool) bool {
 	}
 	path, ok := specutils.HasNamespace(spec, specs.NetworkNamespace)
 	return ok && path == ""
-}
-
-// MakeNetNS makes the network namespace the gofer's boot message carries,
-// if it wants one: create calls it first thing on the goroutine that makes
-// the state and the cgroup, so the boot message, which waits for it, goes
-// out as soon as it can (left to a goroutine of its own, the scheduler ran
-// it after the cgroup's ~1.3 ms of work while the gofer waited). g may be
-// nil.
-func (g *Gofer) MakeNetNS() {
-	if g != nil && g.netns != nil {
-		g.netns.make()
-	}
 }
 
 // newNetNS creates a network namespace on the calling thread, opens it,

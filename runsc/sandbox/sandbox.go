@@ -396,8 +396,9 @@ func SpawnGofer(conf *config.Config, id string) (*Gofer, error) {
 }
 
 // ForSpec returns the gofer SpawnGofer started if it fits spec (what
-// StartGofer would have started), having started the network namespace
-// the spec asks for; else it kills it, and returns StartGofer's result.
+// StartGofer would have started), noting the network namespace the spec
+// asks for (made with the boot message); else it kills it, and returns
+// StartGofer's result.
 // g may be nil.
 func (g *Gofer) ForSpec(conf *config.Config, spec *specs.Spec, id string) (*Gofer, error) {
 	if g == nil {
