@@ -83,16 +83,16 @@ func WriteFile(path string, data []byte, flags int, mode os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	werr := Write(fd, path, data)
+	werr := write(fd, path, data)
 	if err := unix.Close(fd); err != nil && werr == nil {
 		werr = &fs.PathError{Op: "close", Path: path, Err: err}
 	}
 	return werr
 }
 
-// Write writes data to fd (opened from path) with one write(2), as a
+// write writes data to fd (opened from path) with one write(2), as a
 // control file needs: a cgroup control file takes one value per write.
-func Write(fd int, path string, data []byte) error {
+func write(fd int, path string, data []byte) error {
 	for {
 		n, err := unix.Write(fd, data)
 		if err == unix.EINTR {

@@ -21,9 +21,20 @@ import (
 // returns its sandbox PID, read from the pid file.
 func createSleeping(t *testing.T, r *testutil.Runtime, id string) (*testutil.Bundle, int) {
 	t.Helper()
+	return createSleepingAs(t, r, id, nil)
+}
+
+// createSleepingAs is createSleeping with runsc create run as cred (nil:
+// the test's own credentials).
+func createSleepingAs(t *testing.T, r *testutil.Runtime, id string, cred *syscall.Credential) (*testutil.Bundle, int) {
+	t.Helper()
 	b := testutil.NewBundle(t, "sleep", "1000")
 	pidFile := filepath.Join(b.Dir, "pid")
-	r.MustRun(t, "create", "--bundle", b.Dir, "--pid-file", pidFile, id)
+	cmd := r.Cmd("create", "--bundle", b.Dir, "--pid-file", pidFile, id)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if res := testutil.RunCmd(t, cmd, 60*time.Second); res.Code != 0 {
+		t.Fatalf("runsc create: exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+	}
 	t.Cleanup(func() { r.Run(t, "delete", "--force", id) })
 	data, err := os.ReadFile(pidFile)
 	if err != nil {
@@ -159,23 +170,7 @@ func TestSandboxPosture(t *testing.T) {
 	} {
 		t.Run(caller.name, func(t *testing.T) {
 			r := testutil.NewRuntime(t)
-			id := "posture"
-			b := testutil.NewBundle(t, "sleep", "1000")
-			pidFile := filepath.Join(b.Dir, "pid")
-			cmd := r.Cmd("create", "--bundle", b.Dir, "--pid-file", pidFile, id)
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: caller.cred}
-			if res := testutil.RunCmd(t, cmd, 60*time.Second); res.Code != 0 {
-				t.Fatalf("create: exit %d: %s", res.Code, res.Stderr)
-			}
-			t.Cleanup(func() { r.Run(t, "delete", "--force", id) })
-			data, err := os.ReadFile(pidFile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pid, err := strconv.Atoi(string(data))
-			if err != nil {
-				t.Fatalf("pid file %q: %v", data, err)
-			}
+			_, pid := createSleepingAs(t, r, "posture", caller.cred)
 			tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 			if err != nil {
 				t.Fatal(err)
