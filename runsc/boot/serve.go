@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"runsc.dev/runsc/pkg/log"
@@ -58,8 +59,10 @@ type Server struct {
 
 	// pending counts requests not yet answered: the sandbox answers them
 	// (a start racing with a container that exits at once, every wait)
-	// before it exits.
-	pending sync.WaitGroup
+	// before it exits. inflight is its count, which spares the exit a
+	// goroutine and a timer when nothing is pending, the usual case.
+	pending  sync.WaitGroup
+	inflight atomic.Int32
 
 	mu      sync.Mutex
 	initPID int
@@ -141,6 +144,9 @@ func (s *Server) Serve() int {
 	go s.acceptLoop()
 	status := s.readGofer()
 	s.finish(status)
+	if s.inflight.Load() == 0 {
+		return status
+	}
 	done := make(chan struct{})
 	go func() { s.pending.Wait(); close(done) }()
 	select {
@@ -214,6 +220,7 @@ func (s *Server) handle(c *control.Conn) {
 			return
 		}
 		s.pending.Add(1)
+		s.inflight.Add(1)
 		switch req.Type {
 		case control.Start:
 			c.Reply(nil, s.start())
@@ -231,6 +238,7 @@ func (s *Server) handle(c *control.Conn) {
 		default:
 			c.Reply(nil, fmt.Errorf("unknown request %q", req.Type))
 		}
+		s.inflight.Add(-1)
 		s.pending.Done()
 		for _, f := range req.Files {
 			f.Close()

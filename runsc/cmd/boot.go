@@ -240,6 +240,11 @@ func (b *Boot) serveHandoff(conf *config.Config, handoff *control.Message) {
 	if err != nil {
 		fail(err)
 	}
+	// Every thread is alike from here on (one root, nobody, the filter
+	// synced to all): the serving goroutine needs no thread of its own,
+	// and one locked to its thread hands the P over to another thread
+	// each time it blocks, and is handed it back each time it wakes.
+	runtime.UnlockOSThread()
 	log.Mark("sandbox/serving")
 	if err := srv.WaitReady(create); err != nil {
 		log.Warningf("sandbox: %v", err)

@@ -269,7 +269,10 @@ func (c *Container) Processes() ([]specutils.Proc, error) {
 }
 
 // waitGone waits up to d for every given process to exit, on pidfds
-// (poll(2) wakes at each exit) rather than by polling /proc.
+// (poll(2) wakes at each exit) rather than by polling /proc. A zombie is
+// waited for too: the one /proc shows can be a thread-group leader whose
+// other threads are still exiting, and still in the cgroup (a v1 cgroup
+// holds threads); its pidfd is readable only once they are all gone.
 func waitGone(d time.Duration, procs ...specutils.Proc) bool {
 	deadline := time.Now().Add(d)
 	var fds []unix.PollFd
@@ -279,7 +282,7 @@ func waitGone(d time.Duration, procs ...specutils.Proc) bool {
 		}
 	}()
 	for _, p := range procs {
-		if !p.Alive() {
+		if !p.Exists() {
 			continue
 		}
 		fd, err := unix.PidfdOpen(p.PID, 0)
@@ -290,7 +293,7 @@ func waitGone(d time.Duration, procs ...specutils.Proc) bool {
 			return waitGonePolling(deadline, procs)
 		}
 		// The pidfd pins the PID: check it still names p.
-		if !p.Alive() {
+		if !p.Exists() {
 			unix.Close(fd)
 			continue
 		}
