@@ -35,6 +35,15 @@ type nsFile struct {
 	kind int    // CLONE_NEW*
 }
 
+// initNamespaces are the namespaces of init that exec'd processes join, as
+// named in /proc/<pid>/ns; an optional one is missing from some kernels.
+// The user and mount namespaces are the gofer's own.
+var initNamespaces = []struct {
+	name     string
+	kind     int
+	optional bool
+}{{"pid", unix.CLONE_NEWPID, false}, {"net", unix.CLONE_NEWNET, false}, {"ipc", unix.CLONE_NEWIPC, false}, {"uts", unix.CLONE_NEWUTS, false}, {"cgroup", unix.CLONE_NEWCGROUP, false}, {"time", unix.CLONE_NEWTIME, true}}
+
 // openNamespaces opens the namespaces of pid that exec'd processes join.
 // The user and mount namespaces are the gofer's own.
 func openNamespaces(pid int) ([]nsFile, error) {
@@ -45,10 +54,7 @@ func openNamespaces(pid int) ([]nsFile, error) {
 // (AT_FDCWD: /proc).
 func openNamespacesAt(procFd, pid int) ([]nsFile, error) {
 	var out []nsFile
-	for _, ns := range []struct {
-		name string
-		kind int
-	}{{"pid", unix.CLONE_NEWPID}, {"net", unix.CLONE_NEWNET}, {"ipc", unix.CLONE_NEWIPC}, {"uts", unix.CLONE_NEWUTS}, {"cgroup", unix.CLONE_NEWCGROUP}, {"time", unix.CLONE_NEWTIME}} {
+	for _, ns := range initNamespaces {
 		path := fmt.Sprintf("%d/ns/%s", pid, ns.name)
 		if procFd == unix.AT_FDCWD {
 			path = "/proc/" + path
@@ -58,7 +64,7 @@ func openNamespacesAt(procFd, pid int) ([]nsFile, error) {
 		if err == nil {
 			f = os.NewFile(uintptr(fd), path)
 		}
-		if errors.Is(err, unix.ENOENT) && ns.kind == unix.CLONE_NEWTIME {
+		if errors.Is(err, unix.ENOENT) && ns.optional {
 			continue // A kernel without time namespaces.
 		}
 		if err != nil {

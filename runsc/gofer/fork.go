@@ -68,16 +68,27 @@ type newMount struct {
 	target int     // O_PATH descriptor of the destination
 }
 
+// cmsgAlign and cmsgData lay out a control message as unix.CmsgLen and
+// unix.CmsgSpace do, for the child, which may call no function: its data
+// starts at cmsgData, and its space is rounded up to cmsgAlign.
+const (
+	cmsgAlign = int(unsafe.Sizeof(uintptr(0)))
+	cmsgData  = (unix.SizeofCmsghdr + cmsgAlign - 1) &^ (cmsgAlign - 1)
+)
+
 // rlimit is one process.rlimits entry.
 type rlimit struct {
 	resource uintptr
 	lim      unix.Rlimit
 }
 
-// Status records the child writes on its status pipe.
+// Status records the child writes on its status socket.
 const (
 	statusReady = 1
 	statusError = 2
+	// statusNamespaces comes first, with the child's namespaces attached
+	// (SCM_RIGHTS, initProgram.nsNames' order); index is their count.
+	statusNamespaces = 3
 )
 
 type statusRecord struct {
@@ -109,6 +120,7 @@ const (
 	stepCaps
 	stepNoNewPrivs
 	stepExec
+	stepNamespaces
 )
 
 // initProgram is everything the forked init does, in order, between
@@ -119,10 +131,29 @@ type initProgram struct {
 	clone cloneArgs
 	name  *byte // the child's comm
 
-	// statusFd (write) and startFd (read) are the child's ends of its two
-	// pipes to the gofer, both close-on-exec and above 4 (the child moves
-	// them to 3 and 4).
+	// statusFd (a stream socket) and startFd (a pipe's read end) are the
+	// child's ends of its two channels to the gofer, both close-on-exec
+	// and above 4 (the child moves them to 3 and 4).
 	statusFd, startFd int
+	// autoStart (`runsc run`): the child goes on after Ready instead of
+	// waiting for the start byte, which it needs only to be started later.
+	autoStart bool
+
+	// The child's namespaces, which exec'd processes join, are opened by
+	// the child itself first thing, in hostProc (the host's procfs, O_PATH)
+	// as thread-self/ns/<name> for each of nsNames, and sent to the gofer
+	// on nsMsg (a statusNamespaces record, nsRec, and the descriptors in
+	// nsOob's SCM_RIGHTS message, whose header the gofer fills but for its
+	// length). Opening its own needs no access to it from the gofer, which
+	// therefore holds nothing back between Ready and the start. A name from
+	// nsOptional on is skipped if missing (a kernel without it).
+	hostProc   int
+	nsNames    []*byte
+	nsOptional int
+	nsRec      statusRecord
+	nsIov      unix.Iovec
+	nsMsg      unix.Msghdr
+	nsOob      []byte
 
 	// mounts are made first, then readonly and masked paths (resolved in
 	// rootFd, the container's "/", as FinalizeRootfs does) under them.
@@ -198,6 +229,8 @@ func forkInit(p *initProgram) (int, error) {
 		buf    [1]byte
 		c      uintptr
 		path   *byte
+		n      int
+		cmsg   *unix.Cmsghdr
 	)
 	beforeFork()
 	r1, _, err1 = syscall.RawSyscall6(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&p.clone)), unsafe.Sizeof(p.clone), 0, 0, 0, 0)
@@ -228,6 +261,34 @@ func forkInit(p *initProgram) (int, error) {
 	if _, _, err1 = syscall.RawSyscall(unix.SYS_SETSID, 0, 0, 0); err1 != 0 {
 		goto fail
 	}
+
+	// Our namespaces, to the gofer (see initProgram.hostProc). The
+	// descriptors go into the SCM_RIGHTS data after its header, and are
+	// closed once sent.
+	rec.step = stepNamespaces
+	cmsg = (*unix.Cmsghdr)(unsafe.Pointer(&p.nsOob[0]))
+	for i = 0; i < len(p.nsNames); i++ {
+		rec.index = uint32(i)
+		fd, _, err1 = syscall.RawSyscall6(unix.SYS_OPENAT, uintptr(p.hostProc), uintptr(unsafe.Pointer(p.nsNames[i])), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+		if err1 == unix.ENOENT && i >= p.nsOptional {
+			continue
+		}
+		if err1 != 0 {
+			goto fail
+		}
+		*(*int32)(unsafe.Pointer(&p.nsOob[cmsgData+4*n])) = int32(fd)
+		n++
+	}
+	cmsg.Len = uint64(cmsgData + 4*n)
+	p.nsMsg.Controllen = uint64(cmsgData + (4*n+cmsgAlign-1)&^(cmsgAlign-1))
+	p.nsRec.kind, p.nsRec.index = statusNamespaces, uint32(n)
+	if _, _, err1 = syscall.RawSyscall(unix.SYS_SENDMSG, uintptr(p.statusFd), uintptr(unsafe.Pointer(&p.nsMsg)), 0); err1 != 0 {
+		goto fail
+	}
+	for i = 0; i < n; i++ {
+		syscall.RawSyscall(unix.SYS_CLOSE, uintptr(*(*int32)(unsafe.Pointer(&p.nsOob[cmsgData+4*i]))), 0, 0)
+	}
+	rec.index = 0
 
 	rec.step = stepMount
 	for i = 0; i < len(p.mounts); i++ {
@@ -366,22 +427,23 @@ func forkInit(p *initProgram) (int, error) {
 		}
 	}
 
-	// Created: report Ready and wait for the start byte (EOF: the gofer
-	// gave up on us), which the gofer sends once it has opened our
-	// namespaces, at once for `runsc run` (forkedInit.relayStart).
+	// Created: report Ready, and (unless autoStart) wait for the start
+	// byte, which the sandbox's start has the gofer send (EOF: the gofer
+	// gave up on us; forkedInit.relayStart).
 	rec.kind, rec.step = statusReady, stepReady
 	if _, _, err1 = syscall.RawSyscall(unix.SYS_WRITE, uintptr(p.statusFd), uintptr(unsafe.Pointer(&rec)), unsafe.Sizeof(rec)); err1 != 0 {
 		goto fail
 	}
 	rec.kind = 0
-	for {
+	for !p.autoStart {
 		c, _, err1 = syscall.RawSyscall(unix.SYS_READ, uintptr(p.startFd), uintptr(unsafe.Pointer(&buf[0])), 1)
-		if err1 != unix.EINTR {
-			break
+		if err1 == unix.EINTR {
+			continue
 		}
-	}
-	if err1 != 0 || c == 0 {
-		syscall.RawSyscall(unix.SYS_EXIT_GROUP, 1, 0, 0)
+		if err1 != 0 || c == 0 {
+			syscall.RawSyscall(unix.SYS_EXIT_GROUP, 1, 0, 0)
+		}
+		break
 	}
 
 	// The process's attributes, in execProcess's order.

@@ -34,9 +34,6 @@ type forkedInit struct {
 	// sandbox is init's end of the sandbox's start socket.
 	sandbox   *control.Conn
 	autoStart bool
-	// hostProc is the host's procfs, where init's namespaces are opened
-	// once it is Ready (a zombie has none), until then.
-	hostProc int
 	// relaying counts a relayStart past Start, answering the sandbox:
 	// the gofer reports init's exit only after that answer, which an init
 	// that fails its execve and exits would otherwise race.
@@ -201,6 +198,10 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) error {
 	}
 	defer pipes.closeChildEnds()
 	prog.statusFd, prog.startFd = pipes.childStatus, pipes.childStart
+	prog.autoStart = msg.Start
+	if err := prog.setNamespaces(hostProc); err != nil {
+		return err
+	}
 	prog.clone = cloneArgs{flags: uint64(cloneFlags &^ (unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)), exitSignal: uint64(unix.SIGCHLD)}
 	if attr.UseCgroupFD {
 		prog.clone.flags |= unix.CLONE_INTO_CGROUP
@@ -231,18 +232,12 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) error {
 	if a.initProc, err = specutils.NewProcAt(hostProc, pid); err != nil {
 		return fail(err)
 	}
-	proc, err := unix.FcntlInt(uintptr(hostProc), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return fail(fmt.Errorf("dup: %w", err))
-	}
 	sb, err := dup(sandboxEnd)
 	if err != nil {
-		unix.Close(proc)
 		return fail(err)
 	}
 	conn, err := control.FileConn(sb)
 	if err != nil {
-		unix.Close(proc)
 		return fail(err)
 	}
 	a.forked = &forkedInit{
@@ -251,8 +246,41 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) error {
 		sandbox:   conn,
 		autoStart: msg.Start,
 		describe:  describeSteps(spec, path, rootfs),
-		hostProc:  proc,
 	}
+	if msg.Start {
+		// It goes on its own after Ready: the relay that answers its
+		// failure is counted from now on (see relaying).
+		a.forked.relaying.Add(1)
+	}
+	return nil
+}
+
+// setNamespaces prepares the child to send its namespaces
+// (initProgram.hostProc): their names, and the message they travel in.
+func (p *initProgram) setNamespaces(hostProc int) error {
+	p.hostProc = hostProc
+	p.nsNames = p.nsNames[:0]
+	for i, ns := range initNamespaces {
+		b, err := unix.BytePtrFromString("thread-self/ns/" + ns.name)
+		if err != nil {
+			return err
+		}
+		p.nsNames = append(p.nsNames, b)
+		if ns.optional && p.nsOptional == 0 {
+			p.nsOptional = i
+		}
+	}
+	if p.nsOptional == 0 {
+		p.nsOptional = len(p.nsNames)
+	}
+	p.nsOob = make([]byte, unix.CmsgSpace(4*len(p.nsNames)))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&p.nsOob[0]))
+	h.Level, h.Type = unix.SOL_SOCKET, unix.SCM_RIGHTS
+	p.nsIov.Base = (*byte)(unsafe.Pointer(&p.nsRec))
+	p.nsIov.SetLen(int(unsafe.Sizeof(p.nsRec)))
+	p.nsMsg.Iov = &p.nsIov
+	p.nsMsg.SetIovlen(1)
+	p.nsMsg.Control = &p.nsOob[0]
 	return nil
 }
 
@@ -280,9 +308,9 @@ func setUpNamespaces(spec *specs.Spec) error {
 	return nil
 }
 
-// initPipes are the forked init's two pipes: status (init writes Ready,
-// or a failure, and execve closes it) and start (the gofer writes the
-// byte init waits for). childStatus and childStart are init's ends, dup'd
+// initPipes are the forked init's two channels: status, a stream socket
+// (init sends its namespaces, then writes Ready or a failure, and execve
+// closes it) and start, a pipe (the gofer writes the byte init waits for). childStatus and childStart are init's ends, dup'd
 // above 4 so that init can move them to 3 and 4 before closing every
 // other descriptor.
 type initPipes struct {
@@ -299,10 +327,17 @@ func newInitPipes() (_ *initPipes, retErr error) {
 			p.closeOurEnds()
 		}
 	}()
-	var err error
-	if p.status, p.statusW, err = os.Pipe(); err != nil {
-		return nil, err
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socketpair: %w", err)
 	}
+	p.statusW = os.NewFile(uintptr(fds[1]), "init-status")
+	// Non-blocking, ours is waited on through the netpoller, as a pipe's.
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	p.status = os.NewFile(uintptr(fds[0]), "init-status")
 	if p.startR, p.start, err = os.Pipe(); err != nil {
 		return nil, err
 	}
@@ -491,13 +526,15 @@ func describeSteps(spec *specs.Spec, path string, rootfs *forkedRootfs) func(sta
 			return "process.noNewPrivileges"
 		case stepExec:
 			return fmt.Sprintf("exec %q (%s)", arg0, path)
+		case stepNamespaces:
+			return "sending init's namespaces"
 		}
 		return fmt.Sprintf("init step %d", r.step)
 	}
 }
 
-// readStatus reads one record from init's status pipe; io.EOF means init
-// has execve'd (or died).
+// readStatus reads one record from init's status socket; io.EOF means
+// init has execve'd (or died).
 func (f *forkedInit) readStatus() (statusRecord, error) {
 	var b [int(unsafe.Sizeof(statusRecord{}))]byte
 	if _, err := io.ReadFull(f.status, b[:]); err != nil {
@@ -506,12 +543,87 @@ func (f *forkedInit) readStatus() (statusRecord, error) {
 		}
 		return statusRecord{}, err
 	}
+	return decodeStatus(b[:]), nil
+}
+
+// readNamespaces reads init's first record, statusNamespaces with init's
+// namespaces attached, which it returns (or init's failure).
+func (f *forkedInit) readNamespaces() ([]nsFile, error) {
+	var b [int(unsafe.Sizeof(statusRecord{}))]byte
+	oob := make([]byte, unix.CmsgSpace(4*len(initNamespaces)))
+	rc, err := f.status.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var n, oobn int
+	var rerr error
+	if err := rc.Read(func(fd uintptr) bool {
+		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), b[:], oob, unix.MSG_CMSG_CLOEXEC)
+		return rerr != unix.EAGAIN && rerr != unix.EINTR
+	}); err != nil {
+		return nil, err
+	}
+	if rerr != nil {
+		return nil, fmt.Errorf("reading init's namespaces: %w", rerr)
+	}
+	var fds []int
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil {
+			return nil, fmt.Errorf("reading init's namespaces: %w", err)
+		}
+		for _, m := range msgs {
+			got, err := unix.ParseUnixRights(&m)
+			if err != nil {
+				return nil, fmt.Errorf("reading init's namespaces: %w", err)
+			}
+			fds = append(fds, got...)
+		}
+	}
+	out := make([]nsFile, 0, len(fds))
+	for i, fd := range fds {
+		if i >= len(initNamespaces) {
+			unix.Close(fd)
+			continue
+		}
+		ns := initNamespaces[i]
+		out = append(out, nsFile{f: os.NewFile(uintptr(fd), ns.name), name: ns.name, kind: ns.kind})
+	}
+	closeNS := func() {
+		for _, ns := range out {
+			ns.f.Close()
+		}
+	}
+	if n == 0 {
+		closeNS()
+		return nil, io.EOF
+	}
+	if n < len(b) {
+		if _, err := io.ReadFull(f.status, b[n:]); err != nil {
+			closeNS()
+			return nil, fmt.Errorf("reading init's namespaces: %w", err)
+		}
+	}
+	r := decodeStatus(b[:])
+	switch {
+	case r.kind == statusError:
+		closeNS()
+		return nil, f.failure(r)
+	case r.kind != statusNamespaces || int(r.index) != len(fds) || len(fds) > len(initNamespaces):
+		closeNS()
+		return nil, fmt.Errorf("unexpected status %d (%d namespaces, %d descriptors) from init", r.kind, r.index, len(fds))
+	}
+	return out, nil
+}
+
+// decodeStatus decodes a status record.
+func decodeStatus(b []byte) statusRecord {
 	return statusRecord{
 		kind:  binary.NativeEndian.Uint32(b[0:]),
 		step:  binary.NativeEndian.Uint32(b[4:]),
 		index: binary.NativeEndian.Uint32(b[8:]),
 		errno: binary.NativeEndian.Uint32(b[12:]),
-	}, nil
+	}
 }
 
 // failure is the error a status record reports.
@@ -519,20 +631,28 @@ func (f *forkedInit) failure(r statusRecord) error {
 	return fmt.Errorf("%s: %w", f.describe(r), syscall.Errno(r.errno))
 }
 
-// waitReady waits for init's Ready, and then opens its namespaces (init
-// waits for its start byte meanwhile, even with autoStart).
-func (f *forkedInit) waitReady(pid int) ([]nsFile, error) {
-	defer unix.Close(f.hostProc)
+// waitReady takes init's namespaces, which it sends first thing, and waits
+// for its Ready.
+func (f *forkedInit) waitReady() ([]nsFile, error) {
+	ns, err := f.readNamespaces()
+	if err != nil {
+		return nil, err
+	}
 	r, err := f.readStatus()
 	switch {
 	case err != nil:
-		return nil, err
 	case r.kind == statusError:
-		return nil, f.failure(r)
+		err = f.failure(r)
 	case r.kind != statusReady:
-		return nil, fmt.Errorf("unexpected status %d from init", r.kind)
+		err = fmt.Errorf("unexpected status %d from init", r.kind)
 	}
-	return openNamespacesAt(f.hostProc, pid)
+	if err != nil {
+		for _, n := range ns {
+			n.f.Close()
+		}
+		return nil, err
+	}
+	return ns, nil
 }
 
 // relayStart stands in for init on the sandbox's start socket, as runsc
@@ -549,14 +669,20 @@ func (f *forkedInit) relayStart() {
 			return
 		}
 	}
-	// Before init may go: its failure is answered before its exit.
-	f.relaying.Add(1)
-	defer f.relaying.Done()
-	if _, err := f.start.Write([]byte{1}); err != nil {
-		// init is gone (killed: it reads the byte before anything else).
-		log.Debugf("starting init: %v", err)
+	if f.autoStart {
+		// Init went on its own (and was counted as relayed then).
+		f.start.Close()
+	} else {
+		// Before init may go: its failure is answered before its exit.
+		f.relaying.Add(1)
+		if _, err := f.start.Write([]byte{1}); err != nil {
+			// init is gone (killed: it reads the byte before anything
+			// else).
+			log.Debugf("starting init: %v", err)
+		}
+		f.start.Close()
 	}
-	f.start.Close()
+	defer f.relaying.Done()
 	r, err := f.readStatus()
 	switch {
 	case errors.Is(err, io.EOF):

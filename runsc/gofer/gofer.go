@@ -460,7 +460,7 @@ func (a *Agent) Run() error {
 func (a *Agent) initReady() error {
 	if a.forked != nil {
 		var err error
-		a.ns, err = a.forked.waitReady(a.initP.Pid)
+		a.ns, err = a.forked.waitReady()
 		if errors.Is(err, io.EOF) {
 			st, _ := a.initP.Wait()
 			return fmt.Errorf("init: init exited (%v) before the container was created", st)

@@ -175,12 +175,13 @@ func TestExec(t *testing.T) {
 	defer r.Run(t, "delete", "--force", "ex")
 	init := r.State(t, "ex").Pid
 
-	res := r.Run(t, "exec", "ex", "sh", "-c", "for n in pid net mnt ipc uts; do readlink /proc/self/ns/$n; done; exit 4")
+	res := r.Run(t, "exec", "ex", "sh", "-c", "for n in pid net mnt ipc uts cgroup time; do readlink /proc/self/ns/$n; done; exit 4")
 	if res.Code != 4 {
 		t.Fatalf("exec: %+v", res)
 	}
 	var want []string
-	for _, ns := range []string{"pid", "net", "mnt", "ipc", "uts"} {
+	// Init sends the gofer its namespaces itself (forkedInit.waitReady).
+	for _, ns := range []string{"pid", "net", "mnt", "ipc", "uts", "cgroup", "time"} {
 		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", init, ns))
 		if err != nil {
 			t.Fatal(err)
