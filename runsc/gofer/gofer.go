@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -69,6 +70,8 @@ type Agent struct {
 	// origNS are the gofer's namespaces before it joined init's by-path
 	// ones (inodes by /proc/<pid>/ns name).
 	origNS map[string]uint64
+	// sendMu serialises messages to the sandbox (Agent.send).
+	sendMu sync.Mutex
 	// execExited carries the exits of exec'd processes to Run's loop,
 	// the one writer to the sandbox socket.
 	execExited chan *control.Message
@@ -418,10 +421,16 @@ func (a *Agent) Run() error {
 		go a.forked.relayStart()
 	}
 
-	exited := make(chan int, 1)
+	// Init's exit is reported by the goroutine that reaps it, as soon as
+	// init's start has been answered: through this loop, locked to its
+	// thread, it would wait for that thread to be handed the P.
+	exited := make(chan error, 1)
 	go func() {
 		ws, _ := a.initP.Wait()
-		exited <- child.ExitCode(ws)
+		if a.forked != nil {
+			a.forked.relaying.Wait()
+		}
+		exited <- a.send(&control.Message{Type: control.Exited, PID: a.initP.Pid, Status: child.ExitCode(ws)})
 	}()
 	reqs := make(chan *control.Message)
 	go func() {
@@ -436,13 +445,10 @@ func (a *Agent) Run() error {
 	}()
 	for {
 		select {
-		case status := <-exited:
-			if a.forked != nil {
-				a.forked.relaying.Wait()
-			}
-			return a.sandbox.Send(&control.Message{Type: control.Exited, PID: a.initP.Pid, Status: status})
+		case err := <-exited:
+			return err
 		case m := <-a.execExited:
-			a.sandbox.Send(m)
+			a.send(m)
 		case req, ok := <-reqs:
 			if !ok {
 				// The sandbox is gone: so is the container.
@@ -450,9 +456,19 @@ func (a *Agent) Run() error {
 				return errors.New("sandbox connection closed")
 			}
 			resp, err := a.handle(req)
+			a.sendMu.Lock()
 			a.sandbox.Reply(resp, err)
+			a.sendMu.Unlock()
 		}
 	}
+}
+
+// send sends m to the sandbox, one message at a time (sendMu): Run's
+// loop and the goroutine that reports init's exit both send.
+func (a *Agent) send(m *control.Message) error {
+	a.sendMu.Lock()
+	defer a.sendMu.Unlock()
+	return a.sandbox.Send(m)
 }
 
 // initReady waits for init to report Ready, and explains an init that
