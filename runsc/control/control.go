@@ -376,7 +376,7 @@ func (c *Conn) Recv() (*Message, error) {
 	if n == 0 {
 		return nil, io.EOF
 	}
-	files, err := parseRights(oob[:oobn])
+	files, err := ParseRights(oob[:oobn])
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +420,9 @@ func Decode(body []byte) (*Message, error) {
 	return &m, nil
 }
 
-func parseRights(oob []byte) ([]*os.File, error) {
+// ParseRights returns the descriptors an SCM_RIGHTS control message
+// (received with MSG_CMSG_CLOEXEC) carries, as files the caller owns.
+func ParseRights(oob []byte) ([]*os.File, error) {
 	if len(oob) == 0 {
 		return nil, nil
 	}

@@ -259,7 +259,6 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) error {
 // (initProgram.hostProc): their names, and the message they travel in.
 func (p *initProgram) setNamespaces(hostProc int) error {
 	p.hostProc = hostProc
-	p.nsNames = p.nsNames[:0]
 	for i, ns := range initNamespaces {
 		b, err := unix.BytePtrFromString("thread-self/ns/" + ns.name)
 		if err != nil {
@@ -310,9 +309,9 @@ func setUpNamespaces(spec *specs.Spec) error {
 
 // initPipes are the forked init's two channels: status, a stream socket
 // (init sends its namespaces, then writes Ready or a failure, and execve
-// closes it) and start, a pipe (the gofer writes the byte init waits for). childStatus and childStart are init's ends, dup'd
-// above 4 so that init can move them to 3 and 4 before closing every
-// other descriptor.
+// closes it) and start, a pipe (the gofer writes the byte init waits
+// for). childStatus and childStart are init's ends, dup'd above 4 so that
+// init can move them to 3 and 4 before closing every other descriptor.
 type initPipes struct {
 	status, start           *os.File // ours
 	statusW, startR         *os.File
@@ -566,52 +565,33 @@ func (f *forkedInit) readNamespaces() ([]nsFile, error) {
 	if rerr != nil {
 		return nil, fmt.Errorf("reading init's namespaces: %w", rerr)
 	}
-	var fds []int
-	if oobn > 0 {
-		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-		if err != nil {
-			return nil, fmt.Errorf("reading init's namespaces: %w", err)
-		}
-		for _, m := range msgs {
-			got, err := unix.ParseUnixRights(&m)
-			if err != nil {
-				return nil, fmt.Errorf("reading init's namespaces: %w", err)
-			}
-			fds = append(fds, got...)
-		}
-	}
-	out := make([]nsFile, 0, len(fds))
-	for i, fd := range fds {
-		if i >= len(initNamespaces) {
-			unix.Close(fd)
-			continue
-		}
-		ns := initNamespaces[i]
-		out = append(out, nsFile{f: os.NewFile(uintptr(fd), ns.name), name: ns.name, kind: ns.kind})
-	}
-	closeNS := func() {
-		for _, ns := range out {
-			ns.f.Close()
-		}
+	files, err := control.ParseRights(oob[:oobn])
+	if err != nil {
+		return nil, fmt.Errorf("reading init's namespaces: %w", err)
 	}
 	if n == 0 {
-		closeNS()
+		closeAll(files)
 		return nil, io.EOF
 	}
 	if n < len(b) {
 		if _, err := io.ReadFull(f.status, b[n:]); err != nil {
-			closeNS()
+			closeAll(files)
 			return nil, fmt.Errorf("reading init's namespaces: %w", err)
 		}
 	}
 	r := decodeStatus(b[:])
 	switch {
 	case r.kind == statusError:
-		closeNS()
+		closeAll(files)
 		return nil, f.failure(r)
-	case r.kind != statusNamespaces || int(r.index) != len(fds) || len(fds) > len(initNamespaces):
-		closeNS()
-		return nil, fmt.Errorf("unexpected status %d (%d namespaces, %d descriptors) from init", r.kind, r.index, len(fds))
+	case r.kind != statusNamespaces || int(r.index) != len(files) || len(files) > len(initNamespaces):
+		closeAll(files)
+		return nil, fmt.Errorf("unexpected status %d (%d namespaces, %d descriptors) from init", r.kind, r.index, len(files))
+	}
+	out := make([]nsFile, len(files))
+	for i, file := range files {
+		ns := initNamespaces[i]
+		out[i] = nsFile{f: file, name: ns.name, kind: ns.kind}
 	}
 	return out, nil
 }

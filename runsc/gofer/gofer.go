@@ -73,7 +73,7 @@ type Agent struct {
 	// sendMu serialises messages to the sandbox (Agent.send).
 	sendMu sync.Mutex
 	// execExited carries the exits of exec'd processes to Run's loop,
-	// the one writer to the sandbox socket.
+	// which sends them to the sandbox.
 	execExited chan *control.Message
 	// cgroupTasks and cgroup2, when create started the gofer before the
 	// container's cgroup existed (sandbox.StartGofer), are that cgroup's
