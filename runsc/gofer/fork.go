@@ -19,6 +19,19 @@ import (
 // runs it in one function, the way package syscall's forkAndExecInChild
 // (and gVisor's ptrace stubs) do, reporting each failure as a step and an
 // errno on a pipe.
+//
+// An init that goes on to execve without waiting for start (autoStart,
+// `runsc run`) is forked with CLONE_VM|CLONE_VFORK, as package syscall
+// starts every process: it runs on the gofer's memory and on the stack of
+// the gofer's thread, which the kernel holds until the child's execve (or
+// exit). A copy would cost the fork its page tables (the gofer's whole
+// Go heap and binary), both processes a copy-on-write fault for each page
+// either writes next, and init's execve the teardown of the copy, all on
+// the way to the container's process. An init that waits for its start
+// byte cannot hold the gofer's thread that long, and is forked with a
+// copy. Whatever init changes of its mm while it shares ours is ours too:
+// PR_SET_DUMPABLE (the gofer makes itself undumpable first, for both
+// kinds); oom_score_adj is not (a vfork child's is its own).
 
 // beforeFork, afterFork and afterForkInChild are the runtime's hooks
 // around a fork, as package syscall uses them: signals blocked and the
@@ -233,7 +246,7 @@ func forkInit(p *initProgram) (int, error) {
 		cmsg   *unix.Cmsghdr
 	)
 	beforeFork()
-	r1, _, err1 = syscall.RawSyscall6(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&p.clone)), unsafe.Sizeof(p.clone), 0, 0, 0, 0)
+	r1, err1 = rawClone3(uintptr(unsafe.Pointer(&p.clone)), unsafe.Sizeof(p.clone))
 	if err1 != 0 || r1 != 0 {
 		afterFork()
 		if err1 != 0 {

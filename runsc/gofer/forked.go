@@ -207,11 +207,21 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) error {
 		prog.clone.flags |= unix.CLONE_INTO_CGROUP
 		prog.clone.cgroup = uint64(attr.CgroupFD)
 	}
+	if prog.autoStart && canVfork {
+		// It runs on our memory until its execve (see fork.go).
+		prog.clone.flags |= unix.CLONE_VM | unix.CLONE_VFORK
+	}
 	end()
 
 	if err := a.containerSlack(); err != nil {
 		pipes.closeOurEnds()
 		return err
+	}
+	// Init is undumpable until its execve (CVE-2016-9962), and so is
+	// the mm it may share with us (see fork.go): we are, from now on.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		pipes.closeOurEnds()
+		return fmt.Errorf("making the gofer undumpable: %w", err)
 	}
 	end = log.Span("gofer/fork-init")
 	pid, err := forkInit(prog)
