@@ -74,6 +74,14 @@ func (b *rootfsBuilder) setupDev(spec *specs.Spec) error {
 	devices = append(devices, defaultDevices...)
 	old := unix.Umask(0)
 	defer unix.Umask(old)
+	// The directories the nodes go in (/dev, nearly always), each resolved
+	// once: nothing of the container runs yet to change them in between.
+	dirs := map[string]devDir{}
+	defer func() {
+		for _, d := range dirs {
+			unix.Close(d.fd)
+		}
+	}()
 	seen := map[string]bool{}
 	for i := range devices {
 		d := &devices[i]
@@ -83,21 +91,50 @@ func (b *rootfsBuilder) setupDev(spec *specs.Spec) error {
 			continue
 		}
 		seen[p] = true
-		if err := b.createDevice(d); err != nil {
+		if err := b.createDevice(d, dirs); err != nil {
 			return fmt.Errorf("creating device %q: %w", d.Path, err)
 		}
 	}
-	if err := b.devLinks(); err != nil {
+	if err := b.devLinks(dirs); err != nil {
 		return err
 	}
 	return nil
 }
 
+// devDir is a directory device nodes are made in.
+type devDir struct {
+	fd int
+	// setgid: its new entries take its group, not their creator's.
+	setgid bool
+}
+
+// devDir returns dir, resolved (and made) in the root, from dirs or
+// opened and added to it.
+func (b *rootfsBuilder) devDir(dirs map[string]devDir, dir string) (devDir, error) {
+	dir = filepath.Clean("/" + dir)
+	if d, ok := dirs[dir]; ok {
+		return d, nil
+	}
+	r, err := resolveInRoot(b.fd, dir, createDir)
+	if err != nil {
+		return devDir{}, err
+	}
+	st, err := fdStat(r.fd)
+	if err != nil {
+		unix.Close(r.fd)
+		return devDir{}, fmt.Errorf("stat of %q: %w", dir, err)
+	}
+	d := devDir{fd: r.fd, setgid: st.Mode&unix.S_ISGID != 0}
+	dirs[dir] = d
+	return d, nil
+}
+
 // createDevice makes one device node inside the root with mknod, or, when
 // mknod is not permitted (in a user namespace), by bind-mounting the
 // host's device of the same path onto an empty file, as runc does. An
-// existing entry is kept.
-func (b *rootfsBuilder) createDevice(d *specs.LinuxDevice) error {
+// existing entry is kept. dirs caches the directories' descriptors
+// (devDir).
+func (b *rootfsBuilder) createDevice(d *specs.LinuxDevice, dirs map[string]devDir) error {
 	mode, err := deviceMode(d)
 	if err != nil {
 		return err
@@ -106,16 +143,16 @@ func (b *rootfsBuilder) createDevice(d *specs.LinuxDevice) error {
 	if name == "" || name == ".." {
 		return fmt.Errorf("bad device path %q", d.Path)
 	}
-	r, err := resolveInRoot(b.fd, dir, createDir)
+	dd, err := b.devDir(dirs, dir)
 	if err != nil {
 		return err
 	}
-	defer unix.Close(r.fd)
+	dirFd := dd.fd
 	dev := int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))
 	if mode&unix.S_IFMT == unix.S_IFIFO {
 		dev = 0
 	}
-	err = unix.Mknodat(r.fd, name, mode, dev)
+	err = unix.Mknodat(dirFd, name, mode, dev)
 	switch {
 	case errors.Is(err, unix.EEXIST):
 		log.Debugf("device %q exists, keeping it", d.Path)
@@ -124,7 +161,7 @@ func (b *rootfsBuilder) createDevice(d *specs.LinuxDevice) error {
 		if mode&unix.S_IFMT == unix.S_IFIFO {
 			return fmt.Errorf("mknod: %w", err)
 		}
-		return bindDevice(r.fd, name, d, mode)
+		return bindDevice(dirFd, name, d, mode)
 	case err != nil:
 		return fmt.Errorf("mknod: %w", err)
 	}
@@ -135,7 +172,13 @@ func (b *rootfsBuilder) createDevice(d *specs.LinuxDevice) error {
 	if d.GID != nil {
 		gid = int(*d.GID)
 	}
-	if err := unix.Fchownat(r.fd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	// mknod made it ours, with our fsuid and fsgid (the builder's
+	// effective ids, which it does not change), unless the directory is
+	// setgid: a chown to those would change nothing.
+	if uid == b.uid && gid == b.gid && !dd.setgid {
+		return nil
+	}
+	if err := unix.Fchownat(dirFd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("chown: %w", err)
 	}
 	return nil
@@ -176,16 +219,16 @@ func bindDevice(dirFd int, name string, d *specs.LinuxDevice, mode uint32) error
 // devLinks makes /dev/ptmx a symlink to the devpts instance's ptmx and
 // creates /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr and (when the
 // kernel has it) /dev/core. Existing links are kept.
-func (b *rootfsBuilder) devLinks() error {
-	r, err := resolveInRoot(b.fd, "/dev", createDir)
+func (b *rootfsBuilder) devLinks(dirs map[string]devDir) error {
+	dd, err := b.devDir(dirs, "/dev")
 	if err != nil {
 		return fmt.Errorf("opening /dev: %w", err)
 	}
-	defer unix.Close(r.fd)
-	if err := unix.Unlinkat(r.fd, "ptmx", 0); err != nil && !errors.Is(err, unix.ENOENT) {
+	dirFd := dd.fd
+	if err := unix.Unlinkat(dirFd, "ptmx", 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("removing /dev/ptmx: %w", err)
 	}
-	if err := unix.Symlinkat("pts/ptmx", r.fd, "ptmx"); err != nil {
+	if err := unix.Symlinkat("pts/ptmx", dirFd, "ptmx"); err != nil {
 		return fmt.Errorf("linking /dev/ptmx: %w", err)
 	}
 	links := devSymlinks
@@ -193,7 +236,7 @@ func (b *rootfsBuilder) devLinks() error {
 		links = append(links[:len(links):len(links)], [2]string{"/proc/kcore", "core"})
 	}
 	for _, l := range links {
-		if err := unix.Symlinkat(l[0], r.fd, l[1]); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := unix.Symlinkat(l[0], dirFd, l[1]); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("linking /dev/%s to %s: %w", l[1], l[0], err)
 		}
 	}

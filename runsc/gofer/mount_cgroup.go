@@ -92,56 +92,71 @@ func cgroupDirName(controllers string) string {
 	return strings.Join(parts, ",")
 }
 
-// mountCgroupV1 lays out the v1 hierarchies under a tmpfs at dest.
+// mountCgroupV1 lays out the v1 hierarchies under a tmpfs at dest. The
+// tmpfs is new and only ours (no container process exists yet): its
+// mount points are made and opened relative to its root, opened once,
+// without a lookup from the container's root for each.
 func (b *rootfsBuilder) mountCgroupV1(o *mountOptions, dest string, hierarchies []string) error {
 	tmpfs := specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs"}
 	tmpfsOpts := mountOptions{flags: defaultMountFlags, data: "mode=755", propagation: o.propagation}
 	if err := b.mountFS(&tmpfs, &tmpfsOpts, dest); err != nil {
 		return fmt.Errorf("mounting the cgroup tmpfs: %w", err)
 	}
+	dirFd, err := openInRoot(b.fd, dest, unix.O_PATH|unix.O_DIRECTORY, 0, 0)
+	if err != nil {
+		return fmt.Errorf("opening the cgroup tmpfs: %w", err)
+	}
+	defer unix.Close(dirFd)
 	flags := o.flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) | defaultMountFlags
 	for _, h := range hierarchies {
 		name := cgroupDirName(h)
 		sub := filepath.Join(dest, name)
-		r, err := resolveInRoot(b.fd, sub, createDir)
+		fd, err := cgroupMountPoint(dirFd, name)
 		if err != nil {
 			return fmt.Errorf("creating the mount point of cgroup %q: %w", h, err)
 		}
-		err = mountOnFd("cgroup", r.fd, "cgroup", flags, h)
-		unix.Close(r.fd)
+		err = mountOnFd("cgroup", fd, "cgroup", flags, h)
+		unix.Close(fd)
 		if err != nil {
 			return fmt.Errorf("mounting cgroup %q on %q: %w", h, sub, err)
 		}
-		if err := b.afterMount(r.path, &mountOptions{propagation: o.propagation}, false); err != nil {
+		if err := b.afterMount(sub, &mountOptions{propagation: o.propagation}, false); err != nil {
 			return fmt.Errorf("cgroup %q: %w", h, err)
 		}
 		if strings.Contains(name, ",") {
-			if err := cgroupSymlinks(b.fd, dest, name); err != nil {
+			if err := cgroupSymlinks(dirFd, dest, name); err != nil {
 				return err
 			}
 		}
 	}
 	if o.flags&unix.MS_RDONLY != 0 {
-		fd, err := openInRoot(b.fd, dest, unix.O_PATH|unix.O_DIRECTORY, 0, 0)
-		if err != nil {
-			return fmt.Errorf("reopening the cgroup tmpfs: %w", err)
-		}
-		defer unix.Close(fd)
-		if err := bindRemount(fd, defaultMountFlags|unix.MS_RDONLY, 0); err != nil {
+		// dirFd is the tmpfs's root: the remount is the tmpfs's.
+		if err := bindRemount(dirFd, defaultMountFlags|unix.MS_RDONLY, 0); err != nil {
 			return fmt.Errorf("remounting the cgroup tmpfs read-only: %w", err)
 		}
 	}
 	return nil
 }
 
-// cgroupSymlinks links each controller of a co-mounted hierarchy
-// ("cpu" -> "cpu,cpuacct") in the directory dest.
-func cgroupSymlinks(rootFd int, dest, name string) error {
-	dirFd, err := openInRoot(rootFd, dest, unix.O_PATH|unix.O_DIRECTORY, 0, 0)
-	if err != nil {
-		return fmt.Errorf("opening %q: %w", dest, err)
+// cgroupMountPoint makes the directory name (one component, as the kernel
+// names a hierarchy) in the cgroup tmpfs dirFd and opens it O_PATH.
+func cgroupMountPoint(dirFd int, name string) (int, error) {
+	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+		return -1, fmt.Errorf("bad hierarchy name %q", name)
 	}
-	defer unix.Close(dirFd)
+	if err := unix.Mkdirat(dirFd, name, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+		return -1, fmt.Errorf("mkdir: %w", err)
+	}
+	fd, err := unix.Openat(dirFd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("opening: %w", err)
+	}
+	return fd, nil
+}
+
+// cgroupSymlinks links each controller of a co-mounted hierarchy
+// ("cpu" -> "cpu,cpuacct") in the cgroup tmpfs dirFd, at dest.
+func cgroupSymlinks(dirFd int, dest, name string) error {
 	for c := range strings.SplitSeq(name, ",") {
 		if c == name {
 			continue

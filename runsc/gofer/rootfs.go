@@ -19,6 +19,13 @@ type rootfsBuilder struct {
 	// fd is an O_PATH descriptor of the rootfs's self-bind: every path
 	// inside the container is resolved against it.
 	fd int
+	// uid and gid own what the builder creates (its effective ids).
+	uid, gid int
+}
+
+// newRootfsBuilder returns the builder of rootfs, whose self-bind is fd.
+func newRootfsBuilder(rootfs string, fd int) *rootfsBuilder {
+	return &rootfsBuilder{path: rootfs, fd: fd, uid: unix.Geteuid(), gid: unix.Getegid()}
 }
 
 // PrepareRootfs builds spec.Root.Path into the container's root and pivots
@@ -69,7 +76,7 @@ func prepareRootfs(spec *specs.Spec, trees idmapTrees) error {
 	if err != nil {
 		return err
 	}
-	b := &rootfsBuilder{path: rootfs, fd: fd}
+	b := newRootfsBuilder(rootfs, fd)
 	defer unix.Close(b.fd)
 
 	premadeIdmaps = map[*specs.Mount]int{}

@@ -163,7 +163,7 @@ func prepareRootfsForked(spec *specs.Spec, enterCgroup func() error) (_ *forkedR
 	if err != nil {
 		return nil, err
 	}
-	b := &rootfsBuilder{path: rootfs, fd: fd}
+	b := newRootfsBuilder(rootfs, fd)
 	defer unix.Close(b.fd)
 	f := &forkedRootfs{}
 	defer func() {
