@@ -5,6 +5,5 @@ go 1.26.0
 require (
 	github.com/google/subcommands v1.2.0
 	github.com/opencontainers/runtime-spec v1.3.0
-	github.com/syndtr/gocapability v0.0.0-20200815063812-42c35b437635
 	golang.org/x/sys v0.50.0
 )

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
+	"runsc.dev/runsc/runsc/specutils"
 )
 
 // Securebits (linux/securebits.h).
@@ -34,12 +34,11 @@ func CallSelfWithoutCaps(args []string) error {
 	if err := unix.Prctl(unix.PR_SET_SECUREBITS, uintptr(bits), 0, 0, 0); err != nil {
 		return fmt.Errorf("setting securebits: %w", err)
 	}
-	caps, err := capability.NewPid2(0)
-	if err != nil {
-		return fmt.Errorf("capabilities: %w", err)
+	var none specutils.Caps
+	if err := none.DropBounding(); err != nil {
+		return fmt.Errorf("dropping capabilities: %w", err)
 	}
-	caps.Clear(capability.CAPS | capability.BOUNDS | capability.AMBS)
-	if err := caps.Apply(capability.BOUNDS | capability.AMBS | capability.CAPS); err != nil {
+	if err := none.Apply(); err != nil {
 		return fmt.Errorf("dropping capabilities: %w", err)
 	}
 	return unix.Exec("/runsc", append([]string{"runsc-sandbox"}, args...), os.Environ())

@@ -12,7 +12,6 @@ import (
 	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/child"
 	"runsc.dev/runsc/pkg/log"
@@ -434,38 +433,24 @@ func initStdio(rootFd int, files []*os.File, ownDev bool) ([]*os.File, error) {
 }
 
 // setCaps sets the capability sets of the program from caps (newCaps),
-// as capability.Apply would apply them.
-func (p *initProgram) setCaps(caps capability.Capabilities) error {
-	p.lastCap = int(capability.CAP_LAST_CAP)
-	if p.lastCap >= 64 {
-		return fmt.Errorf("capabilities: %d of them is more than supported", p.lastCap+1)
+// as Caps.DropBounding and Caps.Apply apply them.
+func (p *initProgram) setCaps(caps specutils.Caps) error {
+	if err := specutils.CheckLastCap(); err != nil {
+		return fmt.Errorf("capabilities: %w", err)
 	}
-	var eff, perm, inh uint64
-	for i := 0; i <= p.lastCap; i++ {
-		c := capability.Cap(i)
-		bit := uint64(1) << uint(i)
-		for _, s := range []struct {
-			which capability.CapType
-			set   *uint64
-		}{{capability.BOUNDING, &p.bounding}, {capability.EFFECTIVE, &eff}, {capability.PERMITTED, &perm}, {capability.INHERITABLE, &inh}, {capability.AMBIENT, &p.ambient}} {
-			if caps.Get(s.which, c) {
-				*s.set |= bit
-			}
-		}
-	}
+	p.lastCap = specutils.LastCap()
+	p.bounding, p.ambient = caps.Bounding, caps.Ambient
 	p.capHdr = capHeader{version: unix.LINUX_CAPABILITY_VERSION_3}
 	p.capData = [2]capData{
-		{effective: uint32(eff), permitted: uint32(perm), inheritable: uint32(inh)},
-		{effective: uint32(eff >> 32), permitted: uint32(perm >> 32), inheritable: uint32(inh >> 32)},
+		{effective: uint32(caps.Effective), permitted: uint32(caps.Permitted), inheritable: uint32(caps.Inheritable)},
+		{effective: uint32(caps.Effective >> 32), permitted: uint32(caps.Permitted >> 32), inheritable: uint32(caps.Inheritable >> 32)},
 	}
-	// Dropping from the bounding set needs CAP_SETPCAP, which Apply
-	// checks for first.
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var own [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &own[0]); err != nil {
-		return fmt.Errorf("capabilities: capget: %w", err)
+	// Dropping from the bounding set needs CAP_SETPCAP, which
+	// DropBounding checks for first.
+	var err error
+	if p.dropBounding, err = specutils.HaveCapability(unix.CAP_SETPCAP); err != nil {
+		return fmt.Errorf("capabilities: %w", err)
 	}
-	p.dropBounding = own[0].Effective&(1<<unix.CAP_SETPCAP) != 0
 	return nil
 }
 

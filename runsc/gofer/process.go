@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
 	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/pkg/sysfile"
@@ -56,7 +55,7 @@ func execProcess(spec *specs.Spec, path string) error {
 	}
 	// The bounding set is dropped first, while we still hold CAP_SETPCAP,
 	// and ambient and inheritable stay empty unless asked (CVE-2022-29162).
-	if err := caps.Apply(capability.BOUNDS); err != nil {
+	if err := caps.DropBounding(); err != nil {
 		return fmt.Errorf("process.capabilities.bounding: %w", err)
 	}
 	// No runtime fd crosses execve (CVE-2024-21626): everything past
@@ -82,7 +81,7 @@ func execProcess(spec *specs.Spec, path string) error {
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("keepcaps: %w", err)
 	}
-	if err := caps.Apply(capability.CAPS | capability.AMBS); err != nil {
+	if err := caps.Apply(); err != nil {
 		return fmt.Errorf("process.capabilities: %w", err)
 	}
 	if p.NoNewPrivileges {
@@ -127,32 +126,8 @@ func loadFilter(spec *specs.Spec, filter *seccomp.Program) error {
 }
 
 // newCaps builds the five capability sets of c; nil means none at all.
-func newCaps(c *specs.LinuxCapabilities) (capability.Capabilities, error) {
-	caps, err := capability.NewPid2(0)
-	if err != nil {
-		return nil, fmt.Errorf("capabilities: %w", err)
-	}
-	caps.Clear(capability.CAPS | capability.BOUNDS | capability.AMBS)
-	if c == nil {
-		return caps, nil
-	}
-	for _, set := range []struct {
-		which capability.CapType
-		names []string
-	}{
-		{capability.BOUNDING, c.Bounding}, {capability.EFFECTIVE, c.Effective},
-		{capability.PERMITTED, c.Permitted}, {capability.INHERITABLE, c.Inheritable},
-		{capability.AMBIENT, c.Ambient},
-	} {
-		for _, n := range set.names {
-			v, err := specutils.CapabilityFromName(n)
-			if err != nil {
-				return nil, fmt.Errorf("process.capabilities: %w", err)
-			}
-			caps.Set(set.which, v)
-		}
-	}
-	return caps, nil
+func newCaps(c *specs.LinuxCapabilities) (specutils.Caps, error) {
+	return specutils.CapsFromSpec(c)
 }
 
 // setUser switches to the process's user and groups.

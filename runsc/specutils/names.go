@@ -1,42 +1,9 @@
 package specutils
 
 import (
-	"fmt"
-	"strings"
-	"sync"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/syndtr/gocapability/capability"
 	"golang.org/x/sys/unix"
 )
-
-// capByName is built on first use: package init runs in every runsc process.
-var capByName = sync.OnceValue(func() map[string]capability.Cap {
-	m := make(map[string]capability.Cap)
-	for _, c := range capability.List() {
-		m["CAP_"+strings.ToUpper(c.String())] = c
-	}
-	return m
-})
-
-// CapabilityFromName maps "CAP_SYS_ADMIN" to its number; unknown names are
-// an error (a config asking for a capability runsc cannot name must fail).
-func CapabilityFromName(name string) (capability.Cap, error) {
-	c, ok := capByName()[strings.ToUpper(name)]
-	if !ok {
-		return 0, fmt.Errorf("unknown capability %q", name)
-	}
-	return c, nil
-}
-
-// AllCapabilityNames returns every capability name known to this build.
-func AllCapabilityNames() []string {
-	var names []string
-	for _, c := range capability.List() {
-		names = append(names, "CAP_"+strings.ToUpper(c.String()))
-	}
-	return names
-}
 
 var rlimits = map[string]int{
 	"RLIMIT_AS":         unix.RLIMIT_AS,
