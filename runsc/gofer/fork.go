@@ -193,7 +193,7 @@ type initProgram struct {
 	personality int // -1: none
 
 	// dropBounding drops every capability not in bounding, as
-	// capability.Apply(BOUNDS) does when CAP_SETPCAP is effective.
+	// specutils.Caps.DropBounding does when CAP_SETPCAP is effective.
 	dropBounding bool
 	bounding     uint64
 	lastCap      int
@@ -525,7 +525,7 @@ func forkInit(p *initProgram) (int, error) {
 	}
 	// The ambient set is exactly what was asked: cleared in one call,
 	// then raised capability by capability (errors ignored, as
-	// capability.Apply(AMBS) does).
+	// specutils.Caps.Apply does).
 	syscall.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0)
 	for i = 0; i <= p.lastCap && p.ambient != 0; i++ {
 		if p.ambient&(1<<uint(i)) != 0 {

@@ -305,15 +305,10 @@ func (g *Gofer) sendBoot(gb *control.Message, initPeer *os.File, cgFiles []*os.F
 
 // haveSysAdmin reports whether this process may build the sandbox's root
 // itself (CAP_SYS_ADMIN in its own user namespace). One capget: the
-// bounding and ambient sets that capability.Load also reads from
-// /proc/self/status play no part.
+// bounding and ambient sets /proc/self/status also shows play no part.
 func haveSysAdmin() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	return data[0].Effective&(1<<unix.CAP_SYS_ADMIN) != 0
+	ok, err := specutils.HaveCapability(unix.CAP_SYS_ADMIN)
+	return err == nil && ok
 }
 
 // HelperTimerSlack is the timer slack (ns) the sandbox and the gofer start
