@@ -62,16 +62,6 @@ type cloneArgs struct {
 	cgroup     uint64
 }
 
-// capHeader and capData are the capget/capset structures, version 3.
-type capHeader struct {
-	version uint32
-	pid     int32
-}
-
-type capData struct {
-	effective, permitted, inheritable uint32
-}
-
 // newMount is a filesystem the child mounts itself (fsopen, fsmount,
 // move_mount onto target): procfs and cgroup2 take the pid and cgroup
 // namespaces of their mounter, which only init is in.
@@ -197,8 +187,8 @@ type initProgram struct {
 	dropBounding bool
 	bounding     uint64
 	lastCap      int
-	capHdr       capHeader
-	capData      [2]capData
+	capHdr       unix.CapUserHeader
+	capData      [2]unix.CapUserData
 	ambient      uint64
 
 	groups    []uint32

@@ -432,19 +432,16 @@ func initStdio(rootFd int, files []*os.File, ownDev bool) ([]*os.File, error) {
 	return out, nil
 }
 
-// setCaps sets the capability sets of the program from caps (newCaps),
-// as Caps.DropBounding and Caps.Apply apply them.
+// setCaps sets the capability sets of the program from caps
+// (specutils.CapsFromSpec), as Caps.DropBounding and Caps.Apply apply them.
 func (p *initProgram) setCaps(caps specutils.Caps) error {
 	if err := specutils.CheckLastCap(); err != nil {
 		return fmt.Errorf("capabilities: %w", err)
 	}
 	p.lastCap = specutils.LastCap()
 	p.bounding, p.ambient = caps.Bounding, caps.Ambient
-	p.capHdr = capHeader{version: unix.LINUX_CAPABILITY_VERSION_3}
-	p.capData = [2]capData{
-		{effective: uint32(caps.Effective), permitted: uint32(caps.Permitted), inheritable: uint32(caps.Inheritable)},
-		{effective: uint32(caps.Effective >> 32), permitted: uint32(caps.Permitted >> 32), inheritable: uint32(caps.Inheritable >> 32)},
-	}
+	p.capHdr = unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	p.capData = caps.UserData()
 	// Dropping from the bounding set needs CAP_SETPCAP, which
 	// DropBounding checks for first.
 	var err error

@@ -48,7 +48,7 @@ func programFromSpec(spec *specs.Spec) (*initProgram, error) {
 		// credentials change.
 		prog.filter, prog.filterFlags, prog.filterEarly = fprog, uintptr(flags), !p.NoNewPrivileges
 	}
-	caps, err := newCaps(p.Capabilities)
+	caps, err := specutils.CapsFromSpec(p.Capabilities)
 	if err != nil {
 		return nil, err
 	}

@@ -132,7 +132,7 @@ func TestSetCaps(t *testing.T) {
 		Inheritable: []string{"CAP_NET_RAW"},
 		Ambient:     []string{"CAP_NET_RAW"},
 	}
-	caps, err := newCaps(c)
+	caps, err := specutils.CapsFromSpec(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,14 +148,14 @@ func TestSetCaps(t *testing.T) {
 		t.Errorf("ambient %#x", p.ambient)
 	}
 	d := p.capData
-	if d[0].effective != uint32(bit(unix.CAP_KILL)) || d[0].permitted != uint32(bit(unix.CAP_KILL)|bit(unix.CAP_NET_RAW)) || d[0].inheritable != uint32(bit(unix.CAP_NET_RAW)) {
+	if d[0].Effective != uint32(bit(unix.CAP_KILL)) || d[0].Permitted != uint32(bit(unix.CAP_KILL)|bit(unix.CAP_NET_RAW)) || d[0].Inheritable != uint32(bit(unix.CAP_NET_RAW)) {
 		t.Errorf("low capability words %+v", d[0])
 	}
 	// CAP_BPF (39) is only bounding: the high words stay empty.
-	if d[1] != (capData{}) {
+	if d[1] != (unix.CapUserData{}) {
 		t.Errorf("high capability words %+v", d[1])
 	}
-	if p.capHdr.version != unix.LINUX_CAPABILITY_VERSION_3 || p.capHdr.pid != 0 {
+	if p.capHdr.Version != unix.LINUX_CAPABILITY_VERSION_3 || p.capHdr.Pid != 0 {
 		t.Errorf("header %+v", p.capHdr)
 	}
 	if p.lastCap < unix.CAP_BPF {

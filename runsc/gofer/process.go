@@ -24,7 +24,7 @@ func execProcess(spec *specs.Spec, path string) error {
 			return fmt.Errorf("linux.seccomp: %w", err)
 		}
 	}
-	caps, err := newCaps(p.Capabilities)
+	caps, err := specutils.CapsFromSpec(p.Capabilities)
 	if err != nil {
 		return err
 	}
@@ -123,11 +123,6 @@ func loadFilter(spec *specs.Spec, filter *seccomp.Program) error {
 		}
 	}
 	return nil
-}
-
-// newCaps builds the five capability sets of c; nil means none at all.
-func newCaps(c *specs.LinuxCapabilities) (specutils.Caps, error) {
-	return specutils.CapsFromSpec(c)
 }
 
 // setUser switches to the process's user and groups.

@@ -146,10 +146,7 @@ func (c Caps) DropBounding() error {
 // and inheritable sets).
 func (c Caps) Apply() error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	data := [2]unix.CapUserData{
-		{Effective: uint32(c.Effective), Permitted: uint32(c.Permitted), Inheritable: uint32(c.Inheritable)},
-		{Effective: uint32(c.Effective >> 32), Permitted: uint32(c.Permitted >> 32), Inheritable: uint32(c.Inheritable >> 32)},
-	}
+	data := c.UserData()
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("capset: %w", err)
 	}
@@ -162,6 +159,15 @@ func (c Caps) Apply() error {
 		}
 	}
 	return nil
+}
+
+// UserData returns the effective, permitted and inheritable sets as
+// capset(2) takes them (version 3: two 32-bit words each).
+func (c Caps) UserData() [2]unix.CapUserData {
+	return [2]unix.CapUserData{
+		{Effective: uint32(c.Effective), Permitted: uint32(c.Permitted), Inheritable: uint32(c.Inheritable)},
+		{Effective: uint32(c.Effective >> 32), Permitted: uint32(c.Permitted >> 32), Inheritable: uint32(c.Inheritable >> 32)},
+	}
 }
 
 // capName names capability i in errors.
