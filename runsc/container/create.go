@@ -73,22 +73,27 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 	if args.Spec != nil && args.Spawned != nil {
 		args.Spawned()
 	}
+	var ahead readAhead
 	if args.Spec == nil {
-		// The gofer starts before the spec is even read (SpawnGofer).
+		// The gofer starts before the spec is even read (SpawnGofer),
+		// and the spec is read while it starts: SpawnGofer's thread waits
+		// for the gofer's execve, and the other core is idle until then.
+		ch := make(chan readAhead, 1)
+		go func() { ch <- readSpecAhead(conf, args.Bundle) }()
 		var err error
 		early, err = sandbox.SpawnGofer(conf, args.ID)
 		if args.Spawned != nil {
 			args.Spawned()
 		}
+		ahead = <-ch
 		if err != nil {
 			return nil, err
 		}
-		spec, err := specutils.ReadSpec(args.Bundle)
-		if err != nil {
+		if ahead.err != nil {
 			early.Kill()
-			return nil, err
+			return nil, ahead.err
 		}
-		args.Spec = spec
+		args.Spec = ahead.spec
 	}
 	if err := redirectNamespaces(conf.RootDir, args.ID, args.Spec); err != nil {
 		early.Kill()
@@ -123,7 +128,7 @@ func Create(conf *config.Config, args CreateArgs) (_ *Container, retErr error) {
 		c, l, err := newState(conf, args)
 		var sb *sandbox.Sandbox
 		if err == nil {
-			err = c.makeCgroup(conf, args.Spec)
+			err = c.makeCgroup(conf, args.Spec, ahead.host)
 		}
 		if err == nil && earlySandbox && <-booted {
 			var files []*os.File
@@ -291,8 +296,10 @@ func newState(conf *config.Config, args CreateArgs) (c *Container, l *lock, err 
 // are born in it, and before the gofer (started early, outside it) may
 // start init there: a v1 device list is rewritten as deny-all then
 // allows, and init opening /dev/null in between fails (seen at 10 creates
-// at a time). On failure, the caller rolls back a c.Cgroup left set.
-func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec) error {
+// at a time). host is the host's cgroups as readSpecAhead found them, or
+// nil to detect them now. On failure, the caller rolls back a c.Cgroup
+// left set.
+func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec, host *cgroup.Host) error {
 	defer log.Span("create/cgroup")()
 	if !conf.Rootless {
 		var res *specs.LinuxResources
@@ -307,7 +314,13 @@ func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec) error {
 			r.Devices = deviceRules(spec)
 			res = &r
 		}
-		cg, err := cgroup.New(res, path, c.ID, conf.SystemdCgroup)
+		var cg *cgroup.Cgroup
+		var err error
+		if host != nil {
+			cg, err = cgroup.NewOnHost(host, res, path, c.ID, conf.SystemdCgroup)
+		} else {
+			cg, err = cgroup.New(res, path, c.ID, conf.SystemdCgroup)
+		}
 		if err != nil {
 			return err
 		}
@@ -326,6 +339,31 @@ func (c *Container) makeCgroup(conf *config.Config, spec *specs.Spec) error {
 		return err
 	}
 	return nil
+}
+
+// readAhead is what Create reads while the gofer starts.
+type readAhead struct {
+	spec *specs.Spec
+	err  error
+	// host is the host's cgroups, nil when rootless or undetected (New
+	// then detects them again, and reports the error).
+	host *cgroup.Host
+}
+
+// readSpecAhead reads the bundle's spec and then, for a container that
+// gets a cgroup, detects the host's cgroups (/proc/self/mountinfo and
+// /proc/self/cgroup), which makeCgroup needs first and which depends on
+// no spec.
+func readSpecAhead(conf *config.Config, bundle string) readAhead {
+	spec, err := specutils.ReadSpec(bundle)
+	if err != nil {
+		return readAhead{err: err}
+	}
+	r := readAhead{spec: spec}
+	if !conf.Rootless {
+		r.host, _ = cgroup.DetectHost(cgroup.HostConfig{})
+	}
+	return r
 }
 
 // WritePidFile writes pid to path atomically (a temp file renamed
