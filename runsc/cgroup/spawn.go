@@ -52,18 +52,47 @@ func (c *Cgroup) SpawnWith(files []*os.File, start func(cgroupFD int) ([]int, er
 	return err
 }
 
+// SpawnPrepared is Spawn's fast path alone, with prepare run on the
+// thread between its entering the container's v1 cgroups (files, as
+// ThreadFiles opens them; nil when there is no cgroup) and start, which
+// gets the cgroup2 directory (or -1): for per-thread state the children
+// must be born with that leaves paths unusable afterwards (a mount
+// namespace and a root of their own). There is no slow path: on an error
+// from any step, start has left nothing running, and the caller may fall
+// back to Spawn. The thread is thrown away, as Spawn's is.
+func SpawnPrepared(files []*os.File, prepare func() error, start func(cgroupFD int) error) error {
+	var err error
+	osthread.Throwaway(func() {
+		tasks, fd := splitThreadFiles(files)
+		if err = EnterThread(tasks); err != nil {
+			return
+		}
+		if err = prepare(); err != nil {
+			return
+		}
+		err = start(fd)
+	})
+	return err
+}
+
+// splitThreadFiles returns ThreadFiles' tasks files and the cgroup2
+// directory's fd (-1 when there is none).
+func splitThreadFiles(files []*os.File) (tasks []*os.File, cgroup2 int) {
+	cgroup2 = -1
+	for _, f := range files {
+		switch f.Name() {
+		case TasksFileName:
+			tasks = append(tasks, f)
+		case Cgroup2DirName:
+			cgroup2 = int(f.Fd())
+		}
+	}
+	return tasks, cgroup2
+}
+
 func (c *Cgroup) spawnOnThread(files []*os.File, start func(cgroupFD int) ([]int, error)) error {
 	if files != nil {
-		var tasks []*os.File
-		fd := -1
-		for _, f := range files {
-			switch f.Name() {
-			case TasksFileName:
-				tasks = append(tasks, f)
-			case Cgroup2DirName:
-				fd = int(f.Fd())
-			}
-		}
+		tasks, fd := splitThreadFiles(files)
 		if err := EnterThread(tasks); err == nil {
 			if _, err := start(fd); err == nil {
 				return nil

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -27,6 +28,10 @@ type Boot struct {
 	// privileges (as root, becoming nobody; rootless, re-executing itself
 	// without it and without capabilities).
 	setupRoot bool
+	// inRoot says the sandbox was started in its minimal chroot, as
+	// nobody, by a root create (sandbox.spawnInRoot): it only takes its
+	// files and serves.
+	inRoot bool
 }
 
 // Name implements subcommands.Command.
@@ -36,12 +41,15 @@ func (*Boot) Name() string { return "boot" }
 func (*Boot) Synopsis() string { return "internal: run the sandbox of a container" }
 
 // Usage implements subcommands.Command.
-func (*Boot) Usage() string { return "boot [--setup-root] --bundle <dir> <container id>\n" }
+func (*Boot) Usage() string {
+	return "boot [--setup-root | --in-root] --bundle <dir> <container id>\n"
+}
 
 // SetFlags implements subcommands.Command.
 func (b *Boot) SetFlags(f *flag.FlagSet) {
 	f.StringVar(&b.bundle, "bundle", "", "bundle directory.")
 	f.BoolVar(&b.setupRoot, "setup-root", false, "build the minimal chroot and drop privileges.")
+	f.BoolVar(&b.inRoot, "in-root", false, "started in the minimal chroot as nobody: serve.")
 }
 
 // bootFD is where the sandbox's one control socket arrives.
@@ -66,6 +74,13 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		return Errorf("sandbox: reading boot message: %v", err)
 	}
 	log.Mark("sandbox/boot")
+	if b.inRoot {
+		if err := b.serveInRoot(conf, conn, msg); err != nil {
+			conn.Send(control.ErrorMessage(err))
+			return Errorf("sandbox: %v", err)
+		}
+		return subcommands.ExitSuccess // Not reached.
+	}
 	if b.setupRoot || conf.TestOnlySkipChroot {
 		err = b.setUp(conf, f.Arg(0), conn, msg)
 		// Reached only on failure (or with the test-only flag).
@@ -101,30 +116,7 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, first
 			return err
 		}
 	}
-	// handoff reads the second boot message and builds what the serving
-	// phase gets.
-	handoff := func() (*control.Message, error) {
-		msg, err := create.Recv()
-		if err != nil {
-			return nil, fmt.Errorf("reading the second boot message: %w", err)
-		}
-		if msg.Type != control.Boot || len(msg.Files) <= boot.BootInit {
-			return nil, fmt.Errorf("bad second boot message %q with %d files", msg.Type, len(msg.Files))
-		}
-		h := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID, Start: msg.Start}
-		h.Files = make([]*os.File, boot.HandoffExitFile+1)
-		if h.Files[boot.HandoffCreate], err = create.File(); err != nil {
-			return nil, err
-		}
-		h.Files[boot.HandoffListener] = msg.Files[boot.BootListener]
-		h.Files[boot.HandoffGofer] = msg.Files[boot.BootGofer]
-		h.Files[boot.HandoffInit] = msg.Files[boot.BootInit]
-		h.Files[boot.HandoffExitFile] = exitFile
-		if debugLog != nil {
-			h.Files = append(h.Files, debugLog)
-		}
-		return h, nil
-	}
+	handoff := func() (*control.Message, error) { return handoff(create, exitFile, debugLog) }
 	if conf.TestOnlySkipChroot {
 		h, err := handoff()
 		if err != nil {
@@ -144,10 +136,10 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, first
 		return fmt.Errorf("making / a slave mount: %w", err)
 	}
 	end := log.Span("sandbox/chroot")
-	if err := prepareChroot(chroot, exe); err != nil {
+	if err := sandbox.PrepareChroot(chroot, exe); err != nil {
 		return err
 	}
-	if err := pivotIntoChroot(chroot); err != nil {
+	if err := sandbox.PivotIntoChroot(chroot); err != nil {
 		return err
 	}
 	end()
@@ -198,6 +190,50 @@ func (b *Boot) setUp(conf *config.Config, id string, create *control.Conn, first
 	// applies to the one thread left (the securebits and capability sets
 	// it sets are per thread).
 	return boot.CallSelfWithoutCaps(reexec)
+}
+
+// handoff reads the second boot message from create and builds what the
+// serving phase gets, with the exit-status file and the debug log (nil
+// without --debug-log).
+func handoff(create *control.Conn, exitFile, debugLog *os.File) (*control.Message, error) {
+	msg, err := create.Recv()
+	if err != nil {
+		return nil, fmt.Errorf("reading the second boot message: %w", err)
+	}
+	if msg.Type != control.Boot || len(msg.Files) <= boot.BootInit {
+		return nil, fmt.Errorf("bad second boot message %q with %d files", msg.Type, len(msg.Files))
+	}
+	h := &control.Message{Type: control.Boot, GoferPID: msg.GoferPID, Start: msg.Start}
+	h.Files = make([]*os.File, boot.HandoffExitFile+1)
+	if h.Files[boot.HandoffCreate], err = create.File(); err != nil {
+		return nil, err
+	}
+	h.Files[boot.HandoffListener] = msg.Files[boot.BootListener]
+	h.Files[boot.HandoffGofer] = msg.Files[boot.BootGofer]
+	h.Files[boot.HandoffInit] = msg.Files[boot.BootInit]
+	h.Files[boot.HandoffExitFile] = exitFile
+	if debugLog != nil {
+		h.Files = append(h.Files, debugLog)
+	}
+	return h, nil
+}
+
+// serveInRoot serves as a sandbox that a root create started in its
+// minimal chroot, as nobody: its first boot message (first) carries the
+// files setUp would have opened, and it goes on as setUp does once it is
+// nobody. It returns only on failure.
+func (b *Boot) serveInRoot(conf *config.Config, create *control.Conn, first *control.Message) error {
+	exitFile := first.File(sandbox.ExitStatusFile)
+	if exitFile == nil {
+		return errors.New("the first boot message has no exit-status file")
+	}
+	h, err := handoff(create, exitFile, first.File(sandbox.DebugLogFile))
+	if err != nil {
+		return err
+	}
+	create.Close()
+	b.serveHandoff(conf, h)
+	return nil
 }
 
 // serve is the sandbox's unprivileged phase, after the re-exec.

@@ -29,8 +29,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -127,18 +129,28 @@ func SpawnSandbox(conf *config.Config, args Args) (_ *Sandbox, retErr error) {
 // spawn starts the sandbox process with boot its boot socket, and sends it
 // its first boot message.
 func (sb *Sandbox) spawn(conf *config.Config, args Args, g *Gofer, boot *os.File) error {
+	argv := append(conf.ToFlags(), "boot", "--bundle="+args.Bundle)
+	end := log.Span("create/spawn/sandbox")
+	if !conf.Rootless && !conf.TestOnlySkipChroot && os.Geteuid() == 0 {
+		err := sb.spawnInRoot(args.Cgroup, append(argv, "--in-root", args.ID), boot, g.null)
+		if err == nil {
+			end()
+			return sb.sendInRootBoot(conf, args.ID)
+		}
+		// It builds its root itself then, as a sandbox of a caller
+		// without uid 0 does.
+		log.Debugf("starting the sandbox in its root: %v; starting it to build its root", err)
+	}
 	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS}
 	if conf.Rootless {
 		attr = rootlessAttr()
 	} else if !conf.TestOnlySkipChroot && os.Geteuid() == 0 {
 		attr.Credential = bornAsNobodyGroup()
 	}
-	argv := append(conf.ToFlags(), "boot", "--bundle="+args.Bundle)
 	if !conf.TestOnlySkipChroot {
 		argv = append(argv, "--setup-root")
 	}
 	argv = append(argv, args.ID)
-	end := log.Span("create/spawn/sandbox")
 	var err error
 	sb.Process, sb.Proc, err = spawn(args.Cgroup, sb.cgFiles, "runsc-sandbox", argv, boot, g.exe, g.null, attr)
 	end()
@@ -147,6 +159,44 @@ func (sb *Sandbox) spawn(conf *config.Config, args Args, g *Gofer, boot *os.File
 	}
 	return sb.sendFirstBoot(args.ID, g.exe == nil)
 }
+
+// spawnInRoot starts a root caller's sandbox in its minimal root, as
+// nobody (`runsc boot --in-root`): the thread that forks it, in the
+// container's cgroup (cg, when set, with sb.cgFiles), builds the root in a
+// mount namespace of its own first (enterRoot), and the sandbox, born in
+// that namespace, runs the root's read-only /runsc, which is the host
+// binary: its /proc/self/exe cannot be opened for writing
+// (CVE-2019-5736). The credentials are set in the vfork child, which has
+// one thread, before its execve.
+func (sb *Sandbox) spawnInRoot(cg *cgroup.Cgroup, argv []string, boot, null *os.File) error {
+	var files []*os.File
+	if cg != nil {
+		if files = sb.cgFiles; len(files) == 0 {
+			return errors.New("the cgroup's files are not open")
+		}
+	}
+	attr := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: sandboxUID, Gid: sandboxGID, Groups: []uint32{}}}
+	var p *child.Process
+	start := func(cgroupFD int) error {
+		var err error
+		p, err = startHelper("runsc-sandbox", "/runsc", argv, boot, null, attr, cgroupFD)
+		return err
+	}
+	if err := cgroup.SpawnPrepared(files, enterRoot, start); err != nil {
+		return err
+	}
+	proc, err := specutils.NewProc(p.Pid)
+	if err != nil {
+		p.Kill()
+		p.Wait()
+		return err
+	}
+	sb.Process, sb.Proc = p, proc
+	return nil
+}
+
+// sandboxUID is the user the sandbox serves as: nobody.
+const sandboxUID = 65534
 
 // sandboxGID is the group the sandbox serves as: nobody's.
 const sandboxGID = 65534
@@ -631,6 +681,46 @@ func (sb *Sandbox) sendFirstBoot(id string, rootless bool) error {
 	return nil
 }
 
+// Names of the files in the first boot message of a sandbox started in
+// its root (spawnInRoot), which can open nothing on the host.
+const (
+	// ExitStatusFile is the state directory's exit-status file, open for
+	// writing: the sandbox writes the container's status into it.
+	ExitStatusFile = "exit-status"
+	// DebugLogFile is the sandbox's debug log, with --debug-log.
+	DebugLogFile = "debug-log"
+)
+
+// sendInRootBoot sends a sandbox started in its root its first boot
+// message: the files it would have opened as root before its chroot.
+func (sb *Sandbox) sendInRootBoot(conf *config.Config, id string) error {
+	m := &control.Message{Type: control.Boot, ID: id}
+	fd, err := unix.Open(filepath.Join(conf.RootDir, id, ExitStatusFile), unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening exit status file: %w", err)
+	}
+	exit := os.NewFile(uintptr(fd), ExitStatusFile)
+	defer exit.Close()
+	m.Files = []*os.File{exit}
+	if conf.DebugLog != "" {
+		f, err := log.OpenLogFile(log.DebugLogPath(conf.DebugLog, "sandbox", time.Now()))
+		if err != nil {
+			return err
+		}
+		debugLog, err := named(f, DebugLogFile)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		defer debugLog.Close()
+		m.Files = append(m.Files, debugLog)
+	}
+	if err := sb.Conn.Send(m); err != nil {
+		return fmt.Errorf("sending boot message: %w", err)
+	}
+	return nil
+}
+
 // named returns a duplicate of f named name, for a control message.
 func named(f *os.File, name string) (*os.File, error) {
 	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
@@ -646,7 +736,9 @@ func spawn(cg *cgroup.Cgroup, cgFiles []*os.File, name string, argv []string, bo
 	var p *child.Process
 	start := func(cgroupFD int) ([]int, error) {
 		var err error
-		if p, err = startHelper(name, argv, boot, exe, null, attr, cgroupFD); err != nil {
+		p, err = startHelper(name, helperPath(exe), argv, boot, null, attr, cgroupFD)
+		runtime.KeepAlive(exe)
+		if err != nil {
 			return nil, err
 		}
 		return []int{p.Pid}, nil
@@ -687,18 +779,22 @@ func (sb *Sandbox) Kill() {
 	}
 }
 
-// startHelper starts the runsc binary as a helper process named name (its
-// argv[0]) with argv, its boot socket at fd 3, stdio on null, and attr,
-// in the cgroup2 directory cgroupFD when it is not -1. With exe, the
-// read-only binary (readOnlyBinary), it runs from that; else from
-// /proc/self/exe.
-func startHelper(name string, argv []string, boot, exe, null *os.File, attr *syscall.SysProcAttr, cgroupFD int) (*child.Process, error) {
-	path := "/proc/self/exe"
-	if exe != nil {
-		// exe is close-on-exec: the child resolves the path before
-		// execve closes it, and runs without it open.
-		path = fmt.Sprintf("/proc/self/fd/%d", exe.Fd())
+// helperPath is the runsc binary a helper runs: with exe, the read-only
+// binary (readOnlyBinary), that; else /proc/self/exe.
+func helperPath(exe *os.File) string {
+	if exe == nil {
+		return "/proc/self/exe"
 	}
+	// exe is close-on-exec: the child resolves the path before execve
+	// closes it, and runs without it open.
+	return fmt.Sprintf("/proc/self/fd/%d", exe.Fd())
+}
+
+// startHelper starts the runsc binary at path (helperPath) as a helper
+// process named name (its argv[0]) with argv, its boot socket at fd 3,
+// stdio on null, and attr, in the cgroup2 directory cgroupFD when it is
+// not -1.
+func startHelper(name, path string, argv []string, boot, null *os.File, attr *syscall.SysProcAttr, cgroupFD int) (*child.Process, error) {
 	a := *attr
 	if cgroupFD >= 0 {
 		a.UseCgroupFD, a.CgroupFD = true, cgroupFD
@@ -716,6 +812,5 @@ func startHelper(name string, argv []string, boot, exe, null *os.File, attr *sys
 	runtime.UnlockOSThread()
 	runtime.KeepAlive(null)
 	runtime.KeepAlive(boot)
-	runtime.KeepAlive(exe)
 	return p, err
 }

@@ -201,15 +201,16 @@ func TestSandboxPosture(t *testing.T) {
 }
 
 // TestBinaryReadOnly checks CVE-2019-5736's mitigation: the container's
-// init runs runsc from a read-only mount, so its /proc/<pid>/exe cannot be
-// opened for writing, and the host binary is unchanged.
+// init, the gofer and the sandbox run runsc from read-only mounts, so no
+// /proc/<pid>/exe of theirs can be opened for writing, and the host binary
+// is unchanged.
 func TestBinaryReadOnly(t *testing.T) {
 	testutil.RequireRoot(t)
 	testutil.Audit(t)
 	r := testutil.NewRuntime(t)
-	createSleeping(t, r, "cve-2019-5736")
+	_, sandbox := createSleeping(t, r, "cve-2019-5736")
 	gofer, init := goferAndInit(t, r, "cve-2019-5736")
-	for _, p := range []int{init, gofer} {
+	for _, p := range []int{init, gofer, sandbox} {
 		f, err := os.OpenFile(fmt.Sprintf("/proc/%d/exe", p), os.O_WRONLY, 0)
 		if err == nil {
 			f.Close()
