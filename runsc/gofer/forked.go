@@ -163,7 +163,7 @@ func (a *Agent) startForkedInit(msg *control.Message, spec *specs.Spec) error {
 	}
 	end = log.Span("gofer/program")
 	// Now rooted in the container's root, like init.
-	if err := setUpNamespaces(spec); err != nil {
+	if err := setUpNamespaces(spec, msg.File(control.NetNS) != nil); err != nil {
 		return err
 	}
 	path, err := lookPath(spec.Process.Args[0], spec.Process.Env)
@@ -294,9 +294,10 @@ func (p *initProgram) setNamespaces(hostProc int) error {
 
 // setUpNamespaces does what runc's init does in the container's network
 // and uts namespaces, which this thread is in: the loopback of a new
-// network namespace up, the hostname and domain name.
-func setUpNamespaces(spec *specs.Spec) error {
-	if path, ok := specutils.HasNamespace(spec, specs.NetworkNamespace); ok && path == "" {
+// network namespace up (unless create made it, loUp: it brought it up),
+// the hostname and domain name.
+func setUpNamespaces(spec *specs.Spec, loUp bool) error {
+	if path, ok := specutils.HasNamespace(spec, specs.NetworkNamespace); ok && path == "" && !loUp {
 		if err := specutils.LoopbackUp(); err != nil {
 			return err
 		}

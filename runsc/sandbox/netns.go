@@ -56,10 +56,11 @@ func wantNetNS(conf *config.Config, spec *specs.Spec, userns bool) bool {
 }
 
 // newNetNS creates a network namespace on the calling thread, opens it,
-// and puts the thread back into the namespace it was in: no thread is
-// thrown away for it, nor made. Its loopback interface is brought up by
-// init, as for one it clones. Should the way back fail, the thread stays
-// locked, and exits with the calling goroutine.
+// brings its loopback interface up (as runc's init does in a new one: done
+// here, it is off the gofer's way to init, which the gofer's boot message
+// is not), and puts the thread back into the namespace it was in: no
+// thread is thrown away for it, nor made. Should the way back fail, the
+// thread stays locked, and exits with the calling goroutine.
 func newNetNS() (*os.File, error) {
 	runtime.LockOSThread()
 	back, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -73,6 +74,11 @@ func newNetNS() (*os.File, error) {
 		return nil, fmt.Errorf("creating network namespace: %w", err)
 	}
 	fd, openErr := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if openErr == nil {
+		if openErr = specutils.LoopbackUp(); openErr != nil {
+			unix.Close(fd)
+		}
+	}
 	if err := unix.Setns(back, unix.CLONE_NEWNET); err != nil {
 		if openErr == nil {
 			unix.Close(fd)
@@ -81,7 +87,7 @@ func newNetNS() (*os.File, error) {
 	}
 	runtime.UnlockOSThread()
 	if openErr != nil {
-		return nil, fmt.Errorf("opening network namespace: %w", openErr)
+		return nil, fmt.Errorf("setting up network namespace: %w", openErr)
 	}
 	return os.NewFile(uintptr(fd), control.NetNS), nil
 }

@@ -5,7 +5,9 @@ package root
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -174,6 +176,33 @@ func TestConfigHostnameDomainname(t *testing.T) {
 	if host == "cfg-host" {
 		t.Errorf("the host's hostname changed")
 	}
+}
+
+// TestConfigNetworkLoopback checks a new network namespace (create makes
+// it and brings its loopback up) holds lo alone, up, and is not the
+// host's.
+func TestConfigNetworkLoopback(t *testing.T) {
+	host, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runConfigCases(t, "net", []configCase{{
+		name:   "new network namespace",
+		script: "ls /sys/class/net; cat /sys/class/net/lo/flags; readlink /proc/self/ns/net",
+		check: func(t *testing.T, out string) {
+			got := lines(out)
+			if len(got) != 3 || got[0] != "lo" {
+				t.Fatalf("output %q, want lo alone, its flags, the namespace", got)
+			}
+			flags, err := strconv.ParseUint(strings.TrimPrefix(got[1], "0x"), 16, 32)
+			if err != nil || flags&syscall.IFF_UP == 0 {
+				t.Errorf("lo flags %q: not up", got[1])
+			}
+			if got[2] == host {
+				t.Errorf("the container is in the host's network namespace %s", host)
+			}
+		},
+	}})
 }
 
 func TestConfigSysctl(t *testing.T) {
