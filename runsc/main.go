@@ -23,6 +23,7 @@ import (
 	"runsc.dev/runsc/pkg/log"
 	"runsc.dev/runsc/runsc/cmd"
 	"runsc.dev/runsc/runsc/config"
+	"runsc.dev/runsc/runsc/sandbox"
 	"runsc.dev/runsc/runsc/version"
 )
 
@@ -108,6 +109,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	name := fs.Arg(0)
+	if !hidden[name] {
+		sandbox.CoarsenTimerSlack()
+	}
 	cmd.ErrorsToStderr = !hidden[name]
 	closeLogs, err := setupLogging(&conf, name, hidden[name], stderr)
 	if err != nil {

@@ -361,41 +361,6 @@ func haveSysAdmin() bool {
 	return err == nil && ok
 }
 
-// HelperTimerSlack is the timer slack (ns) the sandbox and the gofer start
-// with, instead of the caller's (50 us by default). Each Go runtime's
-// sysmon thread sleeps 20 us at a time while any goroutine runs or sits in
-// a system call; with the default slack it wakes every 70 us or so, on
-// these 2-core machines preempting the very threads that create is waiting
-// for: about 45 of every 100 context switches of a `run` were the
-// helpers' and create's sysmons. 200 us cut a run's context switches by
-// an eighth and its CPU time by 4%, and the run 0.98-0.99x (1 ms was slower:
-// sysmon also hands a P stuck in a system call to another goroutine). The
-// container's processes get the caller's slack back (GoferBoot.TimerSlack).
-const HelperTimerSlack = 200_000
-
-// setTimerSlack raises the calling (locked) thread's timer slack to ns,
-// and returns what puts the previous one back.
-func setTimerSlack(ns int) (restore func()) {
-	cur, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
-	if err != nil || cur >= ns {
-		return func() {}
-	}
-	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(ns), 0, 0, 0); err != nil {
-		return func() {}
-	}
-	return func() { unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(cur), 0, 0, 0) }
-}
-
-// callerTimerSlack is this process's timer slack, which the container's
-// processes are given (0 if unknown).
-func callerTimerSlack() uint64 {
-	cur, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
-	if err != nil || cur <= 0 {
-		return 0
-	}
-	return uint64(cur)
-}
-
 // helperEnv is the whole environment of the sandbox and the gofer: none of
 // the caller's (a long-lived process has no use for it), and a Go runtime
 // sized for an idle helper: one P, which keeps its threads and heap small.
