@@ -48,10 +48,13 @@ func Run(conf *config.Config, args CreateArgs, detach bool, sigs <-chan os.Signa
 	end := log.Span("run/wait")
 	status, err := c.Wait()
 	end()
+	// The gofer is our child too (the sandbox's sibling), and gone or going
+	// with the container: reaped first, it is one process delete no longer
+	// reads from /proc, signals and polls for.
+	c.sandboxCmd.GoferProcess.Kill()
+	c.sandboxCmd.GoferProcess.Wait()
 	if derr := c.Destroy(true); derr != nil && err == nil {
 		err = fmt.Errorf("cleaning up: %w", derr)
 	}
-	// The gofer is our child too (the sandbox's sibling): reap it.
-	c.sandboxCmd.GoferProcess.Wait()
 	return status, err
 }
