@@ -769,12 +769,17 @@ func startHelper(name, path string, argv []string, boot, null *os.File, attr *sy
 	// the caller's stdout/stderr.
 	files := []uintptr{null.Fd(), null.Fd(), null.Fd(), boot.Fd()}
 	// The slack is the spawning thread's, which the helper's first thread
-	// inherits, and with it every thread its Go runtime starts.
-	runtime.LockOSThread()
-	restore := setTimerSlack(HelperTimerSlack)
+	// inherits, and with it every thread its Go runtime starts. When every
+	// thread of ours has it already (CoarsenTimerSlack), any thread will
+	// do: one locked across the vfork, which returns at the helper's
+	// execve, would have to be handed a P back by another thread whenever
+	// sysmon took it meanwhile.
+	if !allCoarse {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer setTimerSlack(HelperTimerSlack)()
+	}
 	p, err := child.Start(path, append([]string{name}, argv...), helperEnv, files, &a)
-	restore()
-	runtime.UnlockOSThread()
 	runtime.KeepAlive(null)
 	runtime.KeepAlive(boot)
 	return p, err

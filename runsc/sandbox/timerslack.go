@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -50,6 +51,11 @@ func callerTimerSlack() uint64 {
 // callerSlack is the caller's timer slack, as CoarsenTimerSlack found it.
 var callerSlack uint64
 
+// allCoarse is set once CoarsenTimerSlack has given every thread of the
+// process HelperTimerSlack (or found the caller's at least as coarse):
+// helpers then start with it from any thread.
+var allCoarse bool
+
 // CoarsenTimerSlack gives every thread of this runsc process the helpers'
 // timer slack (HelperTimerSlack), after recording the caller's for the
 // container's processes (callerTimerSlack). Create's own sysmon woke about
@@ -70,6 +76,8 @@ func CoarsenTimerSlack() {
 	}
 	callerSlack = uint64(cur)
 	if cur >= HelperTimerSlack {
+		// A caller's coarser slack is every thread's: they all inherit it.
+		allCoarse = true
 		return
 	}
 	runtime.LockOSThread()
@@ -78,11 +86,13 @@ func CoarsenTimerSlack() {
 	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, HelperTimerSlack, 0, 0, 0); err != nil {
 		return
 	}
+	all := true
 	for _, tid := range threads() {
-		if tid != self {
-			writeProcFile(fmt.Sprintf("/proc/%d/timerslack_ns", tid), strconv.Itoa(HelperTimerSlack))
+		if tid != self && !writeProcFile(fmt.Sprintf("/proc/%d/timerslack_ns", tid), strconv.Itoa(HelperTimerSlack)) {
+			all = false
 		}
 	}
+	allCoarse = all
 }
 
 // threads lists this process's thread ids (/proc/self/task), read with
@@ -109,12 +119,15 @@ func threads() []int {
 	}
 }
 
-// writeProcFile writes s to the procfs file at path, best effort.
-func writeProcFile(path, s string) {
+// writeProcFile writes s to the procfs file at path, and reports whether
+// it did. A thread that exited meanwhile is one less to set: its file is
+// gone (ENOENT, or ESRCH on the write).
+func writeProcFile(path, s string) bool {
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return
+		return errors.Is(err, unix.ENOENT)
 	}
-	unix.Write(fd, []byte(s))
-	unix.Close(fd)
+	defer unix.Close(fd)
+	_, err = unix.Write(fd, []byte(s))
+	return err == nil || errors.Is(err, unix.ESRCH)
 }

@@ -14,8 +14,9 @@ import (
 )
 
 // TestCoarsenTimerSlack checks that every thread of the process gets
-// HelperTimerSlack, threads started afterwards too, and that the caller's
-// slack is what the container's processes get (callerTimerSlack).
+// HelperTimerSlack, threads started afterwards too (helpers are then
+// started from any thread: allCoarse), and that the caller's slack is what
+// the container's processes get (callerTimerSlack).
 func TestCoarsenTimerSlack(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (CAP_SYS_NICE) to set other threads' slack")
@@ -28,9 +29,12 @@ func TestCoarsenTimerSlack(t *testing.T) {
 		t.Skipf("the test's slack %d is already at least %d", caller, HelperTimerSlack)
 	}
 	CoarsenTimerSlack()
-	t.Cleanup(func() { callerSlack = 0 })
+	t.Cleanup(func() { callerSlack, allCoarse = 0, false })
 	if got := callerTimerSlack(); got != uint64(caller) {
 		t.Errorf("callerTimerSlack() = %d, want the caller's %d", got, caller)
+	}
+	if !allCoarse {
+		t.Error("allCoarse is not set: some thread was not given the slack")
 	}
 	// A goroutine locked to a new thread: the runtime starts it from one
 	// of the threads set.
