@@ -16,10 +16,14 @@ import (
 // these 2-core machines preempting the very threads that create is waiting
 // for: about 45 of every 100 context switches of a `run` were the
 // helpers' and create's sysmons. 200 us cut a run's context switches by
-// an eighth and its CPU time by 4%, and the run 0.98-0.99x (1 ms was slower:
-// sysmon also hands a P stuck in a system call to another goroutine). The
-// container's processes get the caller's slack back (GoferBoot.TimerSlack).
-const HelperTimerSlack = 200_000
+// an eighth and its CPU time by 4%, and the run 0.98-0.99x (1 ms was slower
+// then: sysmon also hands a P stuck in a system call to another
+// goroutine). Since create's own threads have it too (CoarsenTimerSlack),
+// 500 us for all three was 0.970x 200 us (1.041 the other way round, 500
+// rounds each), and 1 ms no better than 500 us (0.997, 1.006 reversed).
+// The container's processes get the caller's slack back
+// (GoferBoot.TimerSlack).
+const HelperTimerSlack = 500_000
 
 // setTimerSlack raises the calling (locked) thread's timer slack to ns,
 // and returns what puts the previous one back.
