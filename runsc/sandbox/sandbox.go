@@ -11,13 +11,16 @@
 //     reads them, and then the sandbox's requests, on its fd 3.
 //   - the sandbox (`runsc boot`, shown as runsc-sandbox), the pid-file
 //     process, born in the container's cgroup (SpawnSandbox: as soon as
-//     it exists), in its own mount namespace: with
-//     --setup-root it builds its minimal chroot and becomes nobody
-//     (rootless: in a user namespace of its own, it re-executes itself
-//     without capabilities; see rootless.go). Its first boot message, on
-//     the socket at its fd 3, carries the runsc binary it binds into the
-//     chroot; the second, once it has set up, its control listener and
-//     its sockets to the gofer and to init.
+//     it exists), in its own mount namespace. A root create starts it in
+//     its minimal root, as nobody (--in-root: spawnInRoot, chroot.go); its
+//     first boot message, on the socket at its fd 3, carries the files it
+//     cannot open from there (the exit-status file, the debug log).
+//     Otherwise, with --setup-root, it builds the root itself and becomes
+//     nobody (rootless: in a user namespace of its own, it re-executes
+//     itself without capabilities; see rootless.go), and its first boot
+//     message carries the runsc binary it binds into the root. The second,
+//     once it is set up, carries its control listener and its sockets to
+//     the gofer and to init.
 //
 // Siblings, not parent and child, so that the gofer's start-up waits for
 // neither the sandbox's nor create's own work. A child is also born in its parent's user
